@@ -1,0 +1,90 @@
+"""One-command set-up for a fresh machine: `python3 bootstrap.py train` or `python3 bootstrap.py test`.
+
+Needs only Python >= 3.10 and pip. Creates `.venv/` next to this file if it is missing, installs the pinned
+`requirements.txt` plus this project in editable mode, and records a stamp (a hash of the requirement files) so a
+second call installs nothing. Then it runs the requested job inside that environment:
+
+    python3 bootstrap.py train [FLAGS...]   # python -m descriptors.train on the offline default data
+    python3 bootstrap.py test  [PYTEST ARGS] # the test suite
+    python3 bootstrap.py bench [ARGS...]     # the benchmark scripts (benchmarks/run_all.py)
+    python3 bootstrap.py install             # only the installation step
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".installed-requirements"
+JOBS = ("install", "train", "test", "bench")
+
+
+def _venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def _requirements_hash() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _create_venv() -> None:
+    print(f"[bootstrap] creating virtual environment in {VENV}", flush=True)
+    try:
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    except Exception as error:  # ensurepip missing on some distributions: fall back to virtualenv.
+        print(f"[bootstrap] venv failed ({error}); trying virtualenv", flush=True)
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "--user", "virtualenv==20.29.3"])
+        subprocess.check_call([sys.executable, "-m", "virtualenv", str(VENV)])
+
+
+def install() -> Path:
+    """Creates the environment and installs the pinned requirements unless the stamp says they are there."""
+    python = _venv_python()
+    if not python.exists():
+        _create_venv()
+    wanted = _requirements_hash()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return python
+    print("[bootstrap] installing pinned requirements (once)", flush=True)
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
+    subprocess.check_call(pip + ["--upgrade", "pip==26.3", "setuptools==80.9.0", "wheel==0.45.1"])
+    subprocess.check_call(pip + ["-r", str(ROOT / "requirements.txt")])
+    subprocess.check_call(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)])
+    STAMP.write_text(wanted)
+    return python
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in JOBS:
+        print(__doc__, file=sys.stderr)
+        print(f"bootstrap: the first argument must be one of {JOBS}. Received: {argv[:1]}", file=sys.stderr)
+        return 2
+    job, rest = argv[0], argv[1:]
+    python = str(install())
+    env = dict(os.environ)
+    env.setdefault("KERAS_BACKEND", "tensorflow")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if job == "install":
+        return 0
+    if job == "train":
+        command = [python, "-m", "descriptors.train", *rest]
+    elif job == "test":
+        command = [python, "-m", "pytest", *rest]
+    else:
+        command = [python, str(ROOT / "benchmarks" / "run_all.py"), *rest]
+    return subprocess.call(command, cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

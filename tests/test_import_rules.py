@@ -1,0 +1,71 @@
+"""The dependency direction of the house: checked by scanning the import statements of every module."""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STDLIB = set(sys.stdlib_module_names)
+
+
+def _imported_top_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _modules("hpatches_eval"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_hpatches_eval_uses_only_numpy_pandas_and_stdlib(path):
+    outside = _imported_top_modules(path) - STDLIB - {"numpy", "pandas", "hpatches_eval"}
+    assert not outside, f"{path.relative_to(ROOT)} imports {sorted(outside)}"
+
+
+@pytest.mark.parametrize("path", _modules("descriptors/data"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_data_layer_never_imports_keras(path):
+    forbidden = _imported_top_modules(path) & {"keras", "tensorflow", "torch", "jax"}
+    assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
+
+
+@pytest.mark.parametrize(
+    "path", _modules("descriptors/models") + _modules("descriptors/losses"), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_models_and_losses_are_backend_neutral(path):
+    forbidden = _imported_top_modules(path) & {"tensorflow", "torch", "jax"}
+    assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
+    source = path.read_text()
+    assert "descriptors.training" not in source, f"{path.relative_to(ROOT)} reaches up into training"
+
+
+def test_splits_are_the_official_ones():
+    from hpatches_eval.splits import get_split, load_splits
+
+    splits = load_splits()
+    assert sorted(splits) == ["a", "b", "c", "full", "illum", "view"]
+    split_a = get_split("a")
+    assert len(split_a.test) == 40 and len(split_a.train) == 76
+    assert "i_ajuntament" in split_a.test and "v_churchill" in split_a.train
+    assert len(splits["full"].test) == 116 and splits["full"].train == ()
+    with pytest.raises(ValueError, match=r"Unknown split 'z'.*\['a', 'b', 'c', 'full', 'illum', 'view'\]"):
+        get_split("z")
+
+
+def test_patch_type_mapping_is_the_official_id2t():
+    from hpatches_eval.patch_types import PATCH_TYPES, patch_type_for
+
+    assert len(PATCH_TYPES) == 16 and PATCH_TYPES[0] == "ref" and PATCH_TYPES[-1] == "t5"
+    assert patch_type_for("h", 0) == "ref" and patch_type_for("t", 3) == "t3"
+    with pytest.raises(ValueError, match="`image` must be an integer in 0..5. Received: image=6"):
+        patch_type_for("e", 6)
+    with pytest.raises(ValueError, match="`level` must be one of"):
+        patch_type_for("x", 1)
