@@ -1,0 +1,33 @@
+"""Keras 3 models: denoisers (32x32x1 -> 32x32x1), descriptors (32x32x1 -> D) and the describe pipeline.
+
+Importing this package registers every custom class, so `keras.saving.load_model` can read the `.keras` files.
+"""
+
+from descriptors.models.base import PATCH_SIZE, ConfigModel
+from descriptors.models.coursework_baseline import CourseworkBaseline
+from descriptors.models.full_unet import FullUNet
+from descriptors.models.hardnet import HardNet
+from descriptors.models.l2net import L2Net
+from descriptors.models.layers import L2Normalization, PatchStandardization, PixelClip
+from descriptors.models.pipeline import DescriptorPipeline, prepare_patches
+from descriptors.models.registry import DENOISERS, DESCRIPTORS, build_denoiser, build_descriptor
+from descriptors.models.shallow_unet import ShallowUNet
+
+__all__ = [
+    "PATCH_SIZE",
+    "ConfigModel",
+    "CourseworkBaseline",
+    "DENOISERS",
+    "DESCRIPTORS",
+    "DescriptorPipeline",
+    "FullUNet",
+    "HardNet",
+    "L2Net",
+    "L2Normalization",
+    "PatchStandardization",
+    "PixelClip",
+    "ShallowUNet",
+    "build_denoiser",
+    "build_descriptor",
+    "prepare_patches",
+]

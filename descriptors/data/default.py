@@ -1,0 +1,129 @@
+"""The offline default dataset: HPatches-like sequences made from the photographs inside scikit-image.
+
+Only photographs shipped in the scikit-image wheel are used (no download). Each gives a ``v_`` sequence (random
+homographies) and an ``i_`` sequence (photometric changes), see `descriptors.data.synthetic`; the builder then
+makes the HPatches layout (`descriptors.data.builder`). The result is cached in
+``$DESCRIPTORS_DATA_DIR/default-v1`` (or ``~/.cache/descriptors/default-v1``) and reused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from descriptors.data.builder import build_dataset
+from descriptors.data.synthetic import illumination_sequence, viewpoint_sequence
+from descriptors.errors import ConfigError
+
+DEFAULT_NAME = "default-v1"
+MAX_SIDE = 640  # photographs are downscaled (area) to at most this side
+# skimage.data loader name -> sequence stem; all are real photographs shipped in the wheel (no pooch download)
+PHOTOS = {
+    "astronaut": "astronaut", "coffee": "coffee", "chelsea": "chelsea", "rocket": "rocket", "retina": "retina",
+    "brick": "brick", "grass": "grass", "gravel": "gravel", "camera": "camera", "coins": "coins", "moon": "moon",
+    "page": "page", "text": "text", "immunohistochemistry": "ihc", "hubble_deep_field": "hubble",
+    "motorcycle_left": "motorcycle", "cell": "cell",
+}
+DEFAULT_TRACKS_PER_SEQUENCE = 230
+
+
+def default_root() -> Path:
+    """``$DESCRIPTORS_DATA_DIR/default-v1`` if the variable is set, else ``~/.cache/descriptors/default-v1``."""
+    base = os.environ.get("DESCRIPTORS_DATA_DIR")
+    return (Path(base) if base else Path.home() / ".cache" / "descriptors") / DEFAULT_NAME
+
+
+def load_photo(name: str) -> np.ndarray:
+    """A scikit-image photograph as uint8 BGR (or grey), downscaled to at most `MAX_SIDE`."""
+    import skimage.data
+
+    if name == "motorcycle_left":
+        image = skimage.data.stereo_motorcycle()[0]
+    else:
+        image = getattr(skimage.data, name)()
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ConfigError(f"Photo {name!r} must be uint8. Received: dtype={image.dtype}")
+    if image.ndim == 3:
+        image = cv2.cvtColor(image[..., :3], cv2.COLOR_RGB2BGR)
+    scale = MAX_SIDE / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(image)
+
+
+def default_sequences(photos=None, seed: int = 0):
+    """Zero-argument loaders of the ``v_``/``i_`` sequences of each photo (built lazily, one at a time)."""
+    photos = list(PHOTOS) if photos is None else list(photos)
+    unknown = [p for p in photos if p not in PHOTOS]
+    if unknown or not photos:
+        raise ConfigError(f"`photos` must be a non-empty subset of {sorted(PHOTOS)}. Received: {photos!r}")
+    seeds = np.random.SeedSequence([seed, 1]).spawn(2 * len(photos))
+    loaders = []
+    for i, photo in enumerate(photos):
+        stem = PHOTOS[photo]
+        loaders.append(lambda p=photo, s=stem, q=seeds[2 * i]: viewpoint_sequence(
+            f"v_{s}", load_photo(p), np.random.default_rng(q)))
+        loaders.append(lambda p=photo, s=stem, q=seeds[2 * i + 1]: illumination_sequence(
+            f"i_{s}", load_photo(p), np.random.default_rng(q)))
+    return loaders
+
+
+def photo_split(photos, seed: int = 0) -> list[str] | None:
+    """Test sequences of the default split: about a third of the photos, both their ``v_`` and ``i_`` sequences,
+    so that no scene is in both train and test. ``None`` (builder's own split) for a single photo."""
+    photos = sorted(photos)
+    if len(photos) < 2:
+        return None
+    count = int(min(max(round(len(photos) / 3), 1), len(photos) - 1))
+    chosen = np.random.default_rng(np.random.SeedSequence([seed, 2])).permutation(len(photos))[:count]
+    return sorted(f"{kind}_{PHOTOS[photos[i]]}" for i in chosen for kind in ("i", "v"))
+
+
+def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, photos=None,
+                    tracks_per_sequence: int = DEFAULT_TRACKS_PER_SEQUENCE, seed: int = 0,
+                    progress: bool = True) -> Path:
+    """Returns the folder of the default dataset, building it on first use.
+
+    Safe when several processes call it at once: each builds in a temporary folder and renames it into place;
+    a process that finds the folder already there uses it.
+
+    Args:
+        root: dataset folder; ``None`` uses `default_root`.
+        rebuild: build again even if a cached copy exists.
+        photos: subset of `PHOTOS` keys (all by default); fewer photos make a smaller, faster dataset.
+        tracks_per_sequence: cap on patch tracks per sequence.
+        seed: seed of the whole build.
+        progress: show progress bars.
+
+    Returns:
+        The dataset folder (HPatches layout, see docs/CONVENTIONS.md).
+
+    Raises:
+        ConfigError: if a cached dataset at ``root`` was built with other parameters (pass ``rebuild=True``).
+    """
+    root = default_root() if root is None else Path(root)
+    params = {"photos": sorted(PHOTOS) if photos is None else sorted(photos),
+              "tracks_per_sequence": int(tracks_per_sequence), "seed": int(seed), "version": DEFAULT_NAME,
+              "split": "by photo: a third of the photos (both their i_ and v_ sequences) are test"}
+    info_path = root / "build_info.json"
+    if not rebuild and info_path.is_file():
+        cached = json.loads(info_path.read_text()).get("default_dataset")
+        if cached != params:
+            raise ConfigError(f"The dataset at {root} was built with {cached}, not {params}; pass rebuild=True "
+                              f"or another root.")
+        return root
+    loaders = default_sequences(photos, seed)
+    try:
+        build_dataset(loaders, root, seed=seed, test_sequences=photo_split(params["photos"], seed),
+                      max_tracks_per_sequence=tracks_per_sequence,
+                      overwrite=rebuild, progress=progress,
+                      extra_info={"default_dataset": params, "source": "scikit-image photographs " + str(params["photos"])})
+    except FileExistsError:
+        if not info_path.is_file():  # another process is building or left a foreign folder there
+            raise
+    return root

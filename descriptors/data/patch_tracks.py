@@ -1,0 +1,83 @@
+"""Patch tracks in memory for training: every physical patch with its 16 views (ref, e1..e5, h1..h5, t1..t5).
+
+A track is one class for metric learning: its 16 views show the same 3-D point. Tracks are kept as one uint8
+array so that a training set of ~100k tracks at 32 px costs 16 * 1 KiB per track and nothing more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from hpatches_eval.patch_types import PATCH_TYPES
+
+
+@dataclasses.dataclass(frozen=True)
+class PatchTracks:
+    """Patches of several sequences, grouped by track.
+
+    Attributes:
+        patches: uint8 array (T, 16, P, P): view ``v`` of track ``i`` (views in `PATCH_TYPES` order).
+        sequence_index: int32 array (T,): index into ``sequences`` of each track's sequence.
+        sequences: sequence names.
+    """
+
+    patches: np.ndarray
+    sequence_index: np.ndarray
+    sequences: tuple[str, ...]
+
+    def __post_init__(self):
+        if self.patches.ndim != 4 or self.patches.shape[1] != len(PATCH_TYPES):
+            raise ValueError(
+                f"`patches` must have shape (T, {len(PATCH_TYPES)}, P, P). Received: shape={self.patches.shape}"
+            )
+        if self.sequence_index.shape != (self.patches.shape[0],):
+            raise ValueError(
+                "`sequence_index` must have one entry per track. "
+                f"Received: {self.sequence_index.shape[0]} entries for {self.patches.shape[0]} tracks"
+            )
+
+    @property
+    def num_tracks(self) -> int:
+        return int(self.patches.shape[0])
+
+    @property
+    def patch_size(self) -> int:
+        return int(self.patches.shape[-1])
+
+    def subset(self, track_ids: np.ndarray) -> "PatchTracks":
+        """Returns the tracks ``track_ids`` (a copy)."""
+        return PatchTracks(self.patches[track_ids], self.sequence_index[track_ids], self.sequences)
+
+    def with_patches(self, patches: np.ndarray) -> "PatchTracks":
+        """Returns the same tracks with other pixel data of the same (T, 16) layout (e.g. denoised views)."""
+        return PatchTracks(patches, self.sequence_index, self.sequences)
+
+
+def load_tracks(source, sequences, verbose: bool = True) -> PatchTracks:
+    """Loads every track of ``sequences`` from a patch source into one array.
+
+    Args:
+        source: an object with ``load_sequence(seq) -> uint8 (16, N, P, P)`` such as
+            `descriptors.data.formats.HPatchesRelease` (its ``noisy``/``size`` settings decide what is read).
+        sequences: sequence names to load.
+        verbose: show a progress bar.
+
+    Returns:
+        `PatchTracks` with T = total number of tracks over ``sequences``.
+
+    Raises:
+        ValueError: if ``sequences`` is empty.
+    """
+    sequences = tuple(sequences)
+    if not sequences:
+        raise ValueError("`sequences` must name at least one sequence. Received: an empty list")
+    blocks = []
+    for seq in tqdm(sequences, desc="loading patches", disable=not verbose, leave=False):
+        views = source.load_sequence(seq)  # (16, N, P, P)
+        blocks.append(np.ascontiguousarray(np.swapaxes(views, 0, 1)))
+    patches = np.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
+    sequence_index = np.concatenate([np.full(len(block), i, dtype=np.int32) for i, block in enumerate(blocks)])
+    return PatchTracks(patches=patches, sequence_index=sequence_index, sequences=sequences)

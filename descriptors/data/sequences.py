@@ -1,0 +1,166 @@
+"""Image sequences in the hpatches-sequences-release format: ``<seq>/1..6.ppm`` and ``H_1_2..H_1_6``.
+
+``H_1_k`` is a 3x3 homography in plain text mapping pixel coordinates of image 1 (the reference) to image k:
+``x_k ~ H_1_k @ x_1`` (homogeneous coordinates, x right, y down, 0-based pixel centres as OpenCV uses them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from descriptors.errors import DataFormatError
+
+IMAGE_EXTENSIONS = (".ppm", ".png", ".jpg", ".jpeg", ".pgm", ".tif", ".tiff", ".bmp")
+NUM_IMAGES = 6
+
+
+@dataclasses.dataclass
+class ImageSequence:
+    """One reference image plus five targets related to it by homographies.
+
+    Attributes:
+        name: sequence name (``i_*`` photometric, ``v_*`` viewpoint by HPatches convention).
+        images: six images, uint8 ``(H, W)`` or ``(H, W, 3)`` (BGR as read by OpenCV); ``images[0]`` is the
+            reference.
+        homographies: five 3x3 float64 arrays, ``homographies[k-1]`` maps image 1 to image ``k+1``.
+    """
+
+    name: str
+    images: list
+    homographies: list
+
+    def __post_init__(self):
+        if len(self.images) != NUM_IMAGES:
+            raise DataFormatError(
+                f"`images` of sequence {self.name!r} must hold {NUM_IMAGES} images. Received: {len(self.images)}"
+            )
+        if len(self.homographies) != NUM_IMAGES - 1:
+            raise DataFormatError(
+                f"`homographies` of sequence {self.name!r} must hold {NUM_IMAGES - 1} 3x3 matrices. "
+                f"Received: {len(self.homographies)}"
+            )
+        for i, image in enumerate(self.images):
+            image = np.asarray(image)
+            if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+                raise DataFormatError(
+                    f"Image {i + 1} of sequence {self.name!r} must be uint8 (H, W) or (H, W, 3). "
+                    f"Received: dtype={image.dtype}, shape={image.shape}"
+                )
+        hs = [np.asarray(h, np.float64) for h in self.homographies]
+        for k, h in enumerate(hs):
+            if h.shape != (3, 3) or not np.all(np.isfinite(h)):
+                raise DataFormatError(
+                    f"Homography H_1_{k + 2} of sequence {self.name!r} must be a finite 3x3 matrix. "
+                    f"Received: shape={h.shape}"
+                )
+        self.homographies = hs
+
+    def gray(self, index: int) -> np.ndarray:
+        """Image ``index`` (0-based) as a uint8 ``(H, W)`` greyscale array."""
+        image = self.images[index]
+        return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def _find_image(folder: Path, index: int) -> Path:
+    for ext in IMAGE_EXTENSIONS:
+        path = folder / f"{index}{ext}"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"Image {index} of sequence folder {folder} not found: expected {index}.ppm (or one of {IMAGE_EXTENSIONS})."
+    )
+
+
+def read_homography(path: str | Path) -> np.ndarray:
+    """Reads a 3x3 homography written as three lines of three numbers.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        DataFormatError: if the text is not 9 finite numbers in 3 rows or the matrix is singular.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Homography file not found: {path} (expected a 3x3 text matrix)")
+    try:
+        rows = [[float(v) for v in line.replace(",", " ").split()] for line in path.read_text().splitlines()
+                if line.strip()]
+    except ValueError as error:
+        raise DataFormatError(f"Homography file {path} must hold a 3x3 matrix of numbers: {error}") from error
+    if [len(r) for r in rows] != [3, 3, 3] or not np.all(np.isfinite(rows)):
+        raise DataFormatError(
+            f"Homography file {path} must hold a 3x3 matrix of finite numbers (3 rows of 3). "
+            f"Received: rows of lengths {[len(r) for r in rows]}"
+        )
+    h = np.array(rows, np.float64)
+    if abs(np.linalg.det(h)) < 1e-12:
+        raise DataFormatError(f"Homography file {path} must hold an invertible matrix. Received: det=0")
+    return h
+
+
+def read_image_sequence(path: str | Path) -> ImageSequence:
+    """Reads one hpatches-sequences-release folder (``1..6.ppm`` or .png/.jpg, ``H_1_2..H_1_6``).
+
+    Raises:
+        FileNotFoundError: if the folder, an image or a homography file is missing.
+        DataFormatError: if an image cannot be decoded or a homography is malformed.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Sequence folder not found: {folder}")
+    images = []
+    for index in range(1, NUM_IMAGES + 1):
+        file = _find_image(folder, index)
+        image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise DataFormatError(f"Image file {file} must be a readable image; cv2.imread could not decode it.")
+        if image.ndim == 3 and image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        if image.dtype == np.uint16:
+            image = (image >> 8).astype(np.uint8)
+        images.append(image)
+    homographies = [read_homography(folder / f"H_1_{k}") for k in range(2, NUM_IMAGES + 1)]
+    return ImageSequence(folder.name, images, homographies)
+
+
+def list_sequence_folders(root: str | Path) -> list[Path]:
+    """Sorted sub-folders of ``root`` that look like sequences (hold a ``1.<ext>`` image).
+
+    Raises:
+        FileNotFoundError: if ``root`` is not a folder.
+        DataFormatError: if ``root`` holds no sequence folder.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"Sequences folder not found: {root}")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and any((p / f"1{e}").is_file()
+                                                                      for e in IMAGE_EXTENSIONS))
+    if not folders:
+        raise DataFormatError(
+            f"Folder {root} must hold sequence folders in the hpatches-sequences-release format "
+            f"(<seq>/1.ppm..6.ppm and H_1_2..H_1_6)."
+        )
+    return folders
+
+
+def write_image_sequence(folder: str | Path, sequence: ImageSequence, ext: str = ".ppm") -> Path:
+    """Writes ``sequence`` as ``<folder>/<name>/1..6<ext>`` plus ``H_1_2..H_1_6``; returns the sequence folder."""
+    out = Path(folder) / sequence.name
+    out.mkdir(parents=True, exist_ok=True)
+    for index, image in enumerate(sequence.images, start=1):
+        fd, tmp = tempfile.mkstemp(suffix=ext, dir=out)
+        os.close(fd)
+        if not cv2.imwrite(tmp, image):
+            raise OSError(f"cv2.imwrite could not write {tmp}")
+        os.replace(tmp, out / f"{index}{ext}")
+    for k, h in enumerate(sequence.homographies, start=2):
+        fd, tmp = tempfile.mkstemp(dir=out)
+        with os.fdopen(fd, "w") as f:
+            np.savetxt(f, h, fmt="%.10g")
+        os.replace(tmp, out / f"H_1_{k}")
+    return out

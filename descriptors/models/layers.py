@@ -1,0 +1,108 @@
+"""Small serializable layers shared by the denoisers and descriptors (pure `keras.ops`, any backend)."""
+
+import keras
+from keras import ops
+
+from descriptors.errors import ConfigError
+
+
+def _check_positive(value, name, owner):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+        raise ConfigError(f"`{name}` of {owner} must be a positive number. Received: {name}={value!r}")
+
+
+@keras.saving.register_keras_serializable(package="descriptors")
+class PatchStandardization(keras.layers.Layer):
+    """Per-patch standardisation `(x - mean) / (std + epsilon)` over H, W and C, as HardNet's `input_norm`.
+
+    The statistics are the population mean and standard deviation of each patch. They are not detached from the
+    graph (HardNet detaches them), so a denoiser placed in front receives the exact gradient. The standard
+    deviation is computed as `sqrt(max(var, 1e-12))`, so a constant patch gives zeros and finite gradients.
+
+    Args:
+        epsilon: added to the standard deviation. Defaults to 1e-7 (HardNet's value).
+        **kwargs: forwarded to `keras.layers.Layer`.
+
+    Shape:
+        Input (B, H, W, C) float, any scale. Output: same shape, zero mean and unit std per patch.
+    """
+
+    def __init__(self, epsilon=1e-7, **kwargs):
+        super().__init__(**kwargs)
+        _check_positive(epsilon, "epsilon", "PatchStandardization")
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        mean = ops.mean(inputs, axis=(1, 2, 3), keepdims=True)
+        centred = inputs - mean
+        var = ops.mean(ops.square(centred), axis=(1, 2, 3), keepdims=True)
+        std = ops.sqrt(ops.maximum(var, 1e-12))
+        return centred / (std + self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="descriptors")
+class L2Normalization(keras.layers.Layer):
+    """Scales each vector of the last axis to unit L2 norm: `x / sqrt(max(sum(x**2), epsilon))`.
+
+    Args:
+        epsilon: lower bound on the squared norm, so an all-zero vector maps to zeros with finite gradients.
+            Defaults to 1e-10.
+        **kwargs: forwarded to `keras.layers.Layer`.
+
+    Shape:
+        Input (B, D). Output (B, D), unit-norm rows.
+    """
+
+    def __init__(self, epsilon=1e-10, **kwargs):
+        super().__init__(**kwargs)
+        _check_positive(epsilon, "epsilon", "L2Normalization")
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        sq_norm = ops.sum(ops.square(inputs), axis=-1, keepdims=True)
+        return inputs * ops.rsqrt(ops.maximum(sq_norm, self.epsilon))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="descriptors")
+class PixelClip(keras.layers.Layer):
+    """Clips values to `[min_value, max_value]` (default the 0..255 pixel range), e.g. between denoiser and descriptor.
+
+    Args:
+        min_value: lower bound. Defaults to 0.0.
+        max_value: upper bound. Defaults to 255.0.
+        **kwargs: forwarded to `keras.layers.Layer`.
+
+    Shape:
+        Input any shape. Output: same shape.
+    """
+
+    def __init__(self, min_value=0.0, max_value=255.0, **kwargs):
+        super().__init__(**kwargs)
+        if not float(min_value) < float(max_value):
+            raise ConfigError(
+                "`min_value` of PixelClip must be below `max_value`. "
+                f"Received: min_value={min_value!r}, max_value={max_value!r}"
+            )
+        self.min_value = float(min_value)
+        self.max_value = float(max_value)
+
+    def call(self, inputs):
+        return ops.clip(inputs, self.min_value, self.max_value)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "min_value": self.min_value, "max_value": self.max_value}

@@ -1,0 +1,162 @@
+"""The one training configuration: defaults < JSON file < command-line flags, validated before any work.
+
+Field names are the CLI flags in kebab-case (``learning_rate`` <-> ``--learning-rate``). The resolved
+configuration is written as ``config.json`` in the run folder, and a run is resumed from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from descriptors.errors import ConfigError
+
+DATA_SOURCES = ("default", "hpatches", "nhpatches")  # or a path to a dataset built by descriptors.data.build
+INPUTS = ("noisy", "clean")
+DENOISERS = ("none", "shallow_unet", "full_unet", "coursework_shallow_unet")
+DESCRIPTORS = ("hardnet", "l2net", "coursework_baseline")
+LOSSES = ("hardest_in_batch", "triplet_margin", "triplet_ratio", "in_triplet_hard_negative")
+SAMPLINGS = ("auto", "pairs", "random_triplets")
+OPTIMIZERS = ("adam", "adamw", "sgd", "adamax", "rmsprop", "nadam")
+SCHEDULES = ("constant", "reduce_on_plateau", "linear_decay", "warmup_cosine")
+DENOISER_LOSSES = ("mae", "mse")
+DISTANCES = ("l2", "sql2", "mean_squared")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Every option of a training run. See ``python -m descriptors.train --help`` for each meaning."""
+
+    # Data.
+    data: str = "default"
+    data_dir: str | None = None
+    tasks_dir: str | None = None
+    split: str | None = None
+    inputs: str = "noisy"
+    eval_inputs: str = "noisy"
+    max_train_tracks: int | None = None
+    # Denoiser stage.
+    denoiser: str = "shallow_unet"
+    denoiser_residual: bool | None = None
+    denoiser_loss: str = "mae"
+    denoiser_epochs: int = 2
+    denoiser_learning_rate: float = 1e-3
+    denoiser_batch_size: int = 256
+    # Descriptor stage.
+    descriptor: str = "hardnet"
+    loss: str = "hardest_in_batch"
+    margin: float = 1.0
+    distance: str = "l2"
+    sampling: str = "auto"
+    augment: bool = True
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "linear_decay"
+    warmup_fraction: float = 0.05
+    epochs: int = 8
+    batch_size: int = 256
+    tuples_per_epoch: int = 20_000
+    val_tuples: int = 4_096
+    # Joint fine-tune of denoiser + descriptor through the descriptor loss (0 = off).
+    joint_epochs: int = 0
+    joint_learning_rate: float = 1e-4
+    # Run.
+    seed: int = 42
+    output_dir: str | None = None
+    resume: bool = False
+    evaluate: bool = True
+    verbose: int = 1
+
+    def __post_init__(self):
+        _check_choice("data", self.data, DATA_SOURCES, allow_path=True)
+        _check_choice("inputs", self.inputs, INPUTS)
+        _check_choice("eval_inputs", self.eval_inputs, INPUTS)
+        _check_choice("denoiser", self.denoiser, DENOISERS)
+        _check_choice("denoiser_loss", self.denoiser_loss, DENOISER_LOSSES)
+        _check_choice("descriptor", self.descriptor, DESCRIPTORS)
+        _check_choice("loss", self.loss, LOSSES)
+        _check_choice("sampling", self.sampling, SAMPLINGS)
+        _check_choice("distance", self.distance, DISTANCES)
+        if self.loss == "hardest_in_batch" and self.distance == "mean_squared":
+            raise ConfigError("loss='hardest_in_batch' supports distance 'l2' or 'sql2'. Received: distance='mean_squared'")
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("schedule", self.schedule, SCHEDULES)
+        for name in ("epochs", "batch_size", "tuples_per_epoch", "val_tuples", "denoiser_batch_size"):
+            _check_positive(name, getattr(self, name))
+        for name in ("denoiser_epochs", "joint_epochs", "weight_decay"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"`{name}` must be >= 0. Received: {name}={getattr(self, name)!r}")
+        for name in ("learning_rate", "denoiser_learning_rate", "joint_learning_rate", "margin"):
+            _check_positive(name, getattr(self, name))
+        if not 0 <= self.warmup_fraction < 1:
+            raise ConfigError(f"`warmup_fraction` must be in [0, 1). Received: warmup_fraction={self.warmup_fraction}")
+        if self.batch_size < 2:
+            raise ConfigError(f"`batch_size` must be at least 2. Received: batch_size={self.batch_size}")
+        if self.data in ("hpatches", "nhpatches") and not self.data_dir:
+            raise ConfigError(f"`data_dir` must point at the {self.data} folder when data={self.data!r}.")
+        if self.data == "hpatches" and "noisy" in (self.inputs, self.eval_inputs):
+            raise ConfigError(
+                "hpatches-release has no noisy patches: use inputs='clean' and eval_inputs='clean', "
+                "or data='nhpatches'. Received: "
+                f"inputs={self.inputs!r}, eval_inputs={self.eval_inputs!r}"
+            )
+        if self.sampling_kind == "pairs" and self.loss != "hardest_in_batch":
+            raise ConfigError(
+                f"`sampling='pairs'` has no negatives, so it only works with loss='hardest_in_batch'. "
+                f"Received: loss={self.loss!r}"
+            )
+        if self.joint_epochs and self.denoiser == "none":
+            raise ConfigError("`joint_epochs` > 0 needs a denoiser. Received: denoiser='none'")
+
+    @property
+    def sampling_kind(self) -> str:
+        """The sampler actually used: pair batches for hardest-in-batch, random triplets otherwise."""
+        if self.sampling != "auto":
+            return self.sampling
+        return "pairs" if self.loss == "hardest_in_batch" else "random_triplets"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """Builds a config from a dict, rejecting unknown keys by name."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"Unknown config keys {unknown}. Known keys: {sorted(known)}")
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides) -> "TrainConfig":
+        """Reads a JSON config file; ``overrides`` win over the file."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"Config file not found: {path}")
+        try:
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"Config file {path} is not valid JSON: {error}") from error
+        if not isinstance(values, dict):
+            raise ConfigError(f"Config file {path} must hold a JSON object. Received: {type(values).__name__}")
+        return cls.from_dict({**values, **overrides})
+
+
+def _check_choice(name: str, value, choices, allow_path: bool = False) -> None:
+    if value in choices:
+        return
+    if allow_path and isinstance(value, str) and Path(value).is_dir():
+        return
+    extra = " or a dataset folder" if allow_path else ""
+    raise ConfigError(f"`{name}` must be one of {choices}{extra}. Received: {name}={value!r}")
+
+
+def _check_positive(name: str, value) -> None:
+    if not value > 0:
+        raise ConfigError(f"`{name}` must be > 0. Received: {name}={value!r}")

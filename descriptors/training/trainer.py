@@ -1,0 +1,232 @@
+"""The training run: denoiser stage, descriptor stage, optional joint fine-tune, then HPatches evaluation.
+
+Usable from notebooks (`train(...)`) and from the CLI (`python -m descriptors.train`). Every stage is resumable
+(see `descriptors.training.checkpoints`); the resolved configuration is saved with the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from descriptors.data.patch_tracks import PatchTracks, load_tracks
+from descriptors.errors import ConfigError
+from descriptors.losses.registry import LOSS_INPUT_ARITY, build_loss
+from descriptors.models.registry import build_denoiser, build_descriptor
+from descriptors.training.batches import DenoisePairs, TupleBatches, epoch_rng, plan_tuples
+from descriptors.training.checkpoints import RunState, atomic_write_text
+from descriptors.training.config import TrainConfig
+from descriptors.training.data_sources import resolve_training_data
+from descriptors.training.optimizers import build_optimizer, build_schedule
+from descriptors.training.stage import Stage, run_stage
+from descriptors.training.tuple_encoder import TupleEncoder
+
+VALIDATION_FRACTION = 0.05
+RESUME_IGNORED = ("resume", "verbose", "evaluate", "output_dir")
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a run produced: its folder, the trained models and (when evaluated) the HPatches summary."""
+
+    run_dir: Path
+    config: TrainConfig
+    denoiser: keras.Model | None
+    descriptor: keras.Model
+    summary: dict | None = None
+
+
+def default_run_dir(config: TrainConfig) -> Path:
+    """``runs/<descriptor>-<loss>-<hash of every result-affecting option>``."""
+    values = {k: v for k, v in config.to_dict().items() if k not in RESUME_IGNORED}
+    digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:8]
+    return Path("runs") / f"{config.descriptor}-{config.loss}-{digest}"
+
+
+def _prepare_run_dir(config: TrainConfig) -> Path:
+    run_dir = Path(config.output_dir) if config.output_dir else default_run_dir(config)
+    saved = run_dir / "config.json"
+    if saved.is_file():
+        previous = json.loads(saved.read_text())
+        if not config.resume and (run_dir / "state.json").is_file():
+            raise ConfigError(f"{run_dir} already holds a run: pass --resume to continue it or choose --output-dir.")
+        changed = sorted(k for k, v in config.to_dict().items() if k not in RESUME_IGNORED and previous.get(k) != v)
+        if changed:
+            raise ConfigError(
+                f"Cannot resume {run_dir} with different options {changed}: the run was started with "
+                + ", ".join(f"{k}={previous.get(k)!r}" for k in changed)
+            )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(saved, json.dumps(config.to_dict(), indent=2))
+    return run_dir
+
+
+def _split_validation(num_tracks: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Holds out ``VALIDATION_FRACTION`` of the training tracks (at least 2) for validation."""
+    order = np.random.default_rng([seed, 7]).permutation(num_tracks)
+    count = max(2, int(round(VALIDATION_FRACTION * num_tracks)))
+    return np.sort(order[count:]), np.sort(order[:count])
+
+
+def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, val_ids) -> Stage:
+    noisy_flat = noisy.patches.reshape(-1, noisy.patch_size, noisy.patch_size)
+    clean_flat = clean.patches.reshape(-1, clean.patch_size, clean.patch_size)
+    views = noisy.patches.shape[1]
+    train_rows = (train_ids[:, None] * views + np.arange(views)).ravel()
+    val_rows = (val_ids[:, None] * views + np.arange(views)).ravel()
+    per_epoch = min(len(train_rows), config.tuples_per_epoch * 2)
+    steps = config.denoiser_epochs * int(np.ceil(per_epoch / config.denoiser_batch_size))
+
+    def build():
+        options = {} if config.denoiser_residual is None else {"residual": config.denoiser_residual}
+        model = build_denoiser(config.denoiser, **options)
+        rate = build_schedule("warmup_cosine", config.denoiser_learning_rate, steps, config.warmup_fraction)
+        model.compile(optimizer=build_optimizer("adam", rate), loss=config.denoiser_loss, metrics=["mae"])
+        return model
+
+    def batches(epoch):
+        order = epoch_rng(config.seed, epoch, stream=10).permutation(train_rows)[:per_epoch]
+        return DenoisePairs(noisy_flat, clean_flat, order, config.denoiser_batch_size)
+
+    val_order = val_rows[: 4 * config.val_tuples]
+    return Stage(
+        name="denoiser",
+        build_model=build,
+        train_batches=batches,
+        val_batches=DenoisePairs(noisy_flat, clean_flat, val_order, config.denoiser_batch_size),
+        epochs=config.denoiser_epochs,
+        export=lambda model: model,
+    )
+
+
+def denoise_tracks(denoiser, tracks: PatchTracks, batch_size: int = 1024, verbose: int = 1) -> PatchTracks:
+    """Runs ``denoiser`` over every view of every track; output clipped and rounded to uint8 (T, 16, P, P)."""
+    flat = tracks.patches.reshape(-1, tracks.patch_size, tracks.patch_size, 1).astype(np.float32)
+    out = denoiser.predict(flat, batch_size=batch_size, verbose=verbose)
+    out = np.clip(np.rint(out[..., 0]), 0, 255).astype(np.uint8)
+    return tracks.with_patches(out.reshape(tracks.patches.shape))
+
+
+def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, make_encoder, learning_rate,
+                      epochs, plateau_ok=True) -> Stage:
+    arity = LOSS_INPUT_ARITY[config.loss]
+    train_patches, val_patches = patches[train_ids], patches[val_ids]
+    steps_per_epoch = max(1, config.tuples_per_epoch // config.batch_size)
+
+    def build():
+        encoder = make_encoder()
+        model = TupleEncoder(encoder, name=f"{name}_trainer")
+        rate = build_schedule(config.schedule, learning_rate, steps_per_epoch * epochs, config.warmup_fraction)
+        optimizer = build_optimizer(config.optimizer, rate, config.momentum, config.weight_decay)
+        model.compile(optimizer=optimizer, loss=_loss_for(config))
+        return model
+
+    def batches(epoch):
+        plan = plan_tuples(len(train_ids), config.tuples_per_epoch, config.batch_size, arity,
+                           config.sampling_kind, epoch_rng(config.seed, epoch))
+        augment_seed = int(epoch_rng(config.seed, epoch, 1).integers(2**31)) if config.augment else None
+        return TupleBatches(train_patches, plan, config.batch_size, augment_seed=augment_seed)
+
+    val_plan = plan_tuples(len(val_ids), config.val_tuples, min(config.batch_size, len(val_ids)), arity,
+                           config.sampling_kind, np.random.default_rng([config.seed, 99]))
+    return Stage(
+        name=name,
+        build_model=build,
+        train_batches=batches,
+        val_batches=TupleBatches(val_patches, val_plan, min(config.batch_size, len(val_ids))),
+        epochs=epochs,
+        export=lambda model: model.encoder,
+        plateau=plateau_ok and config.schedule == "reduce_on_plateau",
+    )
+
+
+def _loss_for(config):
+    """The configured loss; the ratio loss has no margin."""
+    if config.loss == "triplet_ratio":
+        return build_loss(config.loss, distance=config.distance)
+    return build_loss(config.loss, margin=config.margin, distance=config.distance)
+
+
+def train(config: TrainConfig | None = None, **overrides) -> RunResult:
+    """Trains (or resumes) a run and, unless ``config.evaluate`` is False, evaluates it with hpatches_eval.
+
+    Args:
+        config: the run configuration (defaults: the offline default dataset, HardNet, hardest-in-batch).
+        **overrides: fields replacing those of ``config`` (e.g. ``epochs=2``).
+
+    Returns:
+        A `RunResult`.
+
+    Raises:
+        ConfigError: for invalid options, before any work starts.
+    """
+    config = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
+    run_dir = _prepare_run_dir(config)
+    keras.utils.set_random_seed(config.seed)
+    data = resolve_training_data(config)
+    state = RunState(run_dir)
+    verbose = config.verbose
+
+    inputs = load_tracks(data.source(config.inputs), data.split.train, verbose=bool(verbose))
+    if config.max_train_tracks and inputs.num_tracks > config.max_train_tracks:
+        keep = np.sort(np.random.default_rng([config.seed, 3]).permutation(inputs.num_tracks)[: config.max_train_tracks])
+        inputs = inputs.subset(keep)
+    else:
+        keep = None
+    train_ids, val_ids = _split_validation(inputs.num_tracks, config.seed)
+
+    denoiser = None
+    if config.denoiser != "none":
+        noisy = inputs if config.inputs == "noisy" else load_tracks(data.noisy, data.split.train, bool(verbose))
+        clean = inputs if config.inputs == "clean" else load_tracks(data.clean, data.split.train, bool(verbose))
+        if keep is not None:
+            noisy = noisy if config.inputs == "noisy" else noisy.subset(keep)
+            clean = clean if config.inputs == "clean" else clean.subset(keep)
+        denoiser = run_stage(_denoiser_stage(config, noisy, clean, train_ids, val_ids), run_dir, state, verbose)
+        if config.inputs == "noisy":
+            inputs = denoise_tracks(denoiser, noisy, verbose=verbose)
+        del clean
+
+    stage = _descriptor_stage(config, "descriptor", inputs.patches, train_ids, val_ids,
+                              lambda: build_descriptor(config.descriptor), config.learning_rate, config.epochs)
+    descriptor = run_stage(stage, run_dir, state, verbose)
+
+    if config.joint_epochs:
+        from descriptors.models.pipeline import DescriptorPipeline
+
+        raw = load_tracks(data.noisy, data.split.train, bool(verbose))
+        raw = raw.subset(keep) if keep is not None else raw
+        joint = _descriptor_stage(
+            config, "joint", raw.patches, train_ids, val_ids,
+            lambda: DescriptorPipeline(descriptor, denoiser=denoiser).to_keras_model(),
+            config.joint_learning_rate, config.joint_epochs, plateau_ok=False,
+        )
+        combined = run_stage(joint, run_dir, state, verbose)
+        denoiser, descriptor = split_joint_model(combined)
+
+    result = RunResult(run_dir=run_dir, config=config, denoiser=denoiser, descriptor=descriptor)
+    _save_pipeline(result)
+    if config.evaluate:
+        from descriptors.training.evaluation import evaluate_run
+
+        result.summary = evaluate_run(result, data)
+    return result
+
+
+def _save_pipeline(result: RunResult) -> None:
+    from descriptors.models.pipeline import DescriptorPipeline
+
+    DescriptorPipeline(result.descriptor, denoiser=result.denoiser).save(result.run_dir / "pipeline")
+
+
+def split_joint_model(model: keras.Model) -> tuple[keras.Model, keras.Model]:
+    """Returns (denoiser, descriptor), the two sub-models of a `DescriptorPipeline.to_keras_model` model."""
+    parts = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    if len(parts) != 2:
+        raise ValueError(f"Expected a denoiser and a descriptor inside {model.name}. Received: {len(parts)} models")
+    return parts[0], parts[1]
