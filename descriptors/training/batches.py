@@ -41,8 +41,8 @@ def plan_tuples(num_tracks: int, count: int, batch_size: int, arity: int, sampli
 class TupleBatches(keras.utils.PyDataset):
     """Batches of tuples of patches for a descriptor loss.
 
-    Yields ``(x, y)`` with x float32 (B, K, P, P, 1) on the 0..255 scale and y float32 zeros (B,) (the losses
-    ignore it).
+    Yields ``(x, y)`` with x float32 (B, K, P, P, 1) on the 0..255 scale and y float32 (B,) the track id of each
+    tuple's anchor (losses that need class labels, e.g. ArcFace, read it; the triplet losses ignore it).
 
     Args:
         patches: uint8 (T, 16, P, P) track array.
@@ -69,7 +69,7 @@ class TupleBatches(keras.utils.PyDataset):
         if self.augment_seed is not None:
             tuples = augment_tuples(tuples, np.random.default_rng([self.augment_seed, index]))
         x = tuples.astype(np.float32)[..., None]
-        return x, np.zeros((len(rows),), dtype=np.float32)
+        return x, rows[:, 0, 0].astype(np.float32)
 
 
 class DenoisePairs(keras.utils.PyDataset):
