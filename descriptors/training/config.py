@@ -16,7 +16,12 @@ DATA_SOURCES = ("default", "hpatches", "nhpatches")  # or a path to a dataset bu
 INPUTS = ("noisy", "clean")
 DENOISERS = ("none", "shallow_unet", "full_unet", "coursework_shallow_unet")
 DESCRIPTORS = ("hardnet", "l2net", "coursework_baseline")
-LOSSES = ("hardest_in_batch", "triplet_margin", "triplet_ratio", "in_triplet_hard_negative")
+LOSSES = ("hardest_in_batch", "triplet_margin", "triplet_ratio", "in_triplet_hard_negative",
+          "contrastive", "supcon", "ntxent", "arcface", "snr")
+VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface")  # (B, K>=2, D) views
+MINED_LOSSES = ("triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "snr")  # work with --miner
+MINERS = ("none", "batch_hard", "semi_hard", "distance_weighted", "opms")
+DISTRIBUTE = ("none", "mirrored", "data_parallel")
 SAMPLINGS = ("auto", "pairs", "random_triplets")
 OPTIMIZERS = ("adam", "adamw", "sgd", "adamax", "rmsprop", "nadam")
 SCHEDULES = ("constant", "reduce_on_plateau", "linear_decay", "warmup_cosine")
@@ -60,6 +65,12 @@ class TrainConfig:
     batch_size: int = 256
     tuples_per_epoch: int = 20_000
     val_tuples: int = 4_096
+    # Metric-learning toolkit (docs/losses.md): miner for triplet-style losses, K views per row, temperature.
+    miner: str = "none"
+    views_per_track: int = 2
+    temperature: float = 0.1
+    difficulty_start: float = 0.2
+    distribute: str = "none"
     # Joint fine-tune of denoiser + descriptor through the descriptor loss (0 = off).
     joint_epochs: int = 0
     joint_learning_rate: float = 1e-4
@@ -79,6 +90,21 @@ class TrainConfig:
         _check_choice("descriptor", self.descriptor, DESCRIPTORS)
         _check_choice("loss", self.loss, LOSSES)
         _check_choice("sampling", self.sampling, SAMPLINGS)
+        _check_choice("miner", self.miner, MINERS)
+        _check_choice("distribute", self.distribute, DISTRIBUTE)
+        if self.miner != "none" and self.loss not in MINED_LOSSES:
+            raise ConfigError(f"`miner` works with the losses {MINED_LOSSES}. Received: loss={self.loss!r}")
+        if self.miner != "none" and self.distance == "mean_squared":
+            raise ConfigError("A mined loss supports distance 'l2' or 'sql2'. Received: distance='mean_squared'")
+        if not 2 <= self.views_per_track <= 16 or (self.loss == "ntxent" and self.views_per_track != 2):
+            raise ConfigError("`views_per_track` must be in 2..16 (exactly 2 for loss='ntxent'). "
+                              f"Received: views_per_track={self.views_per_track!r}")
+        if self.views_per_track > 2 and not self.uses_views:
+            raise ConfigError(f"`views_per_track` > 2 needs a view loss {VIEW_LOSSES} or a --miner. "
+                              f"Received: loss={self.loss!r}, miner={self.miner!r}")
+        _check_positive("temperature", self.temperature)
+        if not 0 <= self.difficulty_start <= 1:
+            raise ConfigError(f"`difficulty_start` must be in [0, 1]. Received: difficulty_start={self.difficulty_start!r}")
         _check_choice("distance", self.distance, DISTANCES)
         if self.loss == "hardest_in_batch" and self.distance == "mean_squared":
             raise ConfigError("loss='hardest_in_batch' supports distance 'l2' or 'sql2'. Received: distance='mean_squared'")
@@ -103,10 +129,10 @@ class TrainConfig:
                 "or data='nhpatches'. Received: "
                 f"inputs={self.inputs!r}, eval_inputs={self.eval_inputs!r}"
             )
-        if self.sampling_kind == "pairs" and self.loss != "hardest_in_batch":
+        if self.sampling_kind == "pairs" and not self.uses_views:
             raise ConfigError(
-                f"`sampling='pairs'` has no negatives, so it only works with loss='hardest_in_batch'. "
-                f"Received: loss={self.loss!r}"
+                f"`sampling='pairs'` has no negatives, so it only works with the view losses {VIEW_LOSSES} or a "
+                f"--miner. Received: loss={self.loss!r}"
             )
         if self.joint_epochs and self.denoiser == "none":
             raise ConfigError("`joint_epochs` > 0 needs a denoiser. Received: denoiser='none'")
@@ -116,7 +142,17 @@ class TrainConfig:
         """The sampler actually used: pair batches for hardest-in-batch, random triplets otherwise."""
         if self.sampling != "auto":
             return self.sampling
-        return "pairs" if self.loss == "hardest_in_batch" else "random_triplets"
+        return "pairs" if self.uses_views else "random_triplets"
+
+    @property
+    def uses_views(self) -> bool:
+        """True when the loss reads (B, K, D) views of distinct tracks (view losses and mined losses)."""
+        return self.loss in VIEW_LOSSES or self.miner != "none"
+
+    @property
+    def tuple_arity(self) -> int:
+        """K, the embeddings per row the trainer stacks: views_per_track for view/mined losses, else 3."""
+        return self.views_per_track if self.uses_views else 3
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -35,6 +35,19 @@ class Stage:
     plateau: bool = False
 
 
+def _seed_states(model) -> list:
+    """Values of the random-seed variables of ``model`` (dropout masks...): `.keras` files do not store them."""
+    return [keras.ops.convert_to_numpy(v).tolist() for v in model.variables if "seed_generator_state" in v.path]
+
+
+def _restore_seed_states(model, values) -> None:
+    variables = [v for v in model.variables if "seed_generator_state" in v.path]
+    if values is None or len(values) != len(variables):
+        return
+    for variable, value in zip(variables, values):
+        variable.assign(keras.ops.convert_to_tensor(value, dtype=variable.dtype))
+
+
 def run_stage(stage: Stage, run_dir: Path, state: RunState, verbose: int = 1) -> keras.Model:
     """Runs (or resumes) ``stage`` and returns its best exported model.
 
@@ -48,6 +61,7 @@ def run_stage(stage: Stage, run_dir: Path, state: RunState, verbose: int = 1) ->
     start = int(recorded.get("epochs_done", 0))
     if start:
         model = keras.saving.load_model(run_dir / recorded["checkpoint"])
+        _restore_seed_states(model, recorded.get("seed_states"))
         if verbose:
             print(f"[{stage.name}] resuming after epoch {start}/{stage.epochs}", flush=True)
     else:
@@ -65,6 +79,7 @@ def run_stage(stage: Stage, run_dir: Path, state: RunState, verbose: int = 1) ->
             validation_data=stage.val_batches,
             initial_epoch=epoch,
             epochs=epoch + 1,
+            shuffle=False,  # batches are already a seeded function of the epoch; Keras' shuffle uses global state
             callbacks=callbacks,
             verbose=verbose,
         )
@@ -74,7 +89,7 @@ def run_stage(stage: Stage, run_dir: Path, state: RunState, verbose: int = 1) ->
         if best is None or val_loss < best:
             best = val_loss
             atomic_save_model(stage.export(model), best_path)
-        extra = {"best_val": best}
+        extra = {"best_val": best, "seed_states": _seed_states(model)}
         if plateau is not None:
             extra["plateau"] = plateau.to_dict()
         state.record_epoch(stage.name, model, epoch, **extra)

@@ -16,13 +16,18 @@ import numpy as np
 
 from descriptors.data.patch_tracks import PatchTracks, load_tracks
 from descriptors.errors import ConfigError
-from descriptors.losses.registry import LOSS_INPUT_ARITY, build_loss
+from descriptors.losses.arcface import ArcFaceHead
+from descriptors.losses.registry import build_configured_loss
 from descriptors.models.registry import build_denoiser, build_descriptor
 from descriptors.training.batches import DenoisePairs, TupleBatches, epoch_rng, plan_tuples
 from descriptors.training.checkpoints import RunState, atomic_write_text
 from descriptors.training.config import TrainConfig
+from descriptors.training.curriculum import CurriculumBatches, opms_difficulty
 from descriptors.training.data_sources import resolve_training_data
+from descriptors.training.distribution import distribution_scope
+from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.optimizers import build_optimizer, build_schedule
+from descriptors.training.pk_sampling import pk_batches
 from descriptors.training.stage import Stage, run_stage
 from descriptors.training.tuple_encoder import TupleEncoder
 
@@ -114,26 +119,29 @@ def denoise_tracks(denoiser, tracks: PatchTracks, batch_size: int = 1024, verbos
 
 def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, make_encoder, learning_rate,
                       epochs, plateau_ok=True) -> Stage:
-    arity = LOSS_INPUT_ARITY[config.loss]
+    arity = config.tuple_arity
     train_patches, val_patches = patches[train_ids], patches[val_ids]
     steps_per_epoch = max(1, config.tuples_per_epoch // config.batch_size)
 
     def build():
         encoder = make_encoder()
-        model = TupleEncoder(encoder, name=f"{name}_trainer")
+        model = _tuple_model(config, encoder, len(train_ids), name=f"{name}_trainer")
         rate = build_schedule(config.schedule, learning_rate, steps_per_epoch * epochs, config.warmup_fraction)
         optimizer = build_optimizer(config.optimizer, rate, config.momentum, config.weight_decay)
         model.compile(optimizer=optimizer, loss=_loss_for(config))
         return model
 
     def batches(epoch):
-        plan = plan_tuples(len(train_ids), config.tuples_per_epoch, config.batch_size, arity,
-                           config.sampling_kind, epoch_rng(config.seed, epoch))
+        plan = _plan(config, len(train_ids), config.tuples_per_epoch, config.batch_size, arity,
+                     epoch_rng(config.seed, epoch))
         augment_seed = int(epoch_rng(config.seed, epoch, 1).integers(2**31)) if config.augment else None
-        return TupleBatches(train_patches, plan, config.batch_size, augment_seed=augment_seed)
+        out = TupleBatches(train_patches, plan, config.batch_size, augment_seed=augment_seed)
+        if config.miner == "opms":  # the curriculum's lambda rides in y_true: a pure function of the epoch
+            return CurriculumBatches(out, opms_difficulty(epoch, epochs, config.difficulty_start))
+        return out
 
-    val_plan = plan_tuples(len(val_ids), config.val_tuples, min(config.batch_size, len(val_ids)), arity,
-                           config.sampling_kind, np.random.default_rng([config.seed, 99]))
+    val_plan = _plan(config, len(val_ids), config.val_tuples, min(config.batch_size, len(val_ids)), arity,
+                     np.random.default_rng([config.seed, 99]))
     return Stage(
         name=name,
         build_model=build,
@@ -146,10 +154,22 @@ def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, mak
 
 
 def _loss_for(config):
-    """The configured loss; the ratio loss has no margin."""
-    if config.loss == "triplet_ratio":
-        return build_loss(config.loss, distance=config.distance)
-    return build_loss(config.loss, margin=config.margin, distance=config.distance)
+    """The configured loss (each loss gets only the options it has; see `build_configured_loss`)."""
+    return build_configured_loss(config.loss, config.miner, config.margin, config.distance, config.temperature)
+
+
+def _plan(config, num_tracks, count, batch_size, arity, rng):
+    """PK rows of ``views_per_track`` views when it is above 2, else the configured sampler's plan."""
+    if config.views_per_track > 2:
+        return pk_batches(num_tracks, count, batch_size, config.views_per_track, rng)
+    return plan_tuples(num_tracks, count, batch_size, arity, config.sampling_kind, rng)
+
+
+def _tuple_model(config, encoder, num_classes, name):
+    """The training model; ArcFace adds its class-centre head over the ``num_classes`` training track ids."""
+    if config.loss == "arcface":
+        return HeadTupleEncoder(encoder, ArcFaceHead(num_classes, name="arcface_head"), name=name)
+    return TupleEncoder(encoder, name=name)
 
 
 def train(config: TrainConfig | None = None, **overrides) -> RunResult:
@@ -194,7 +214,8 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
 
     stage = _descriptor_stage(config, "descriptor", inputs.patches, train_ids, val_ids,
                               lambda: build_descriptor(config.descriptor), config.learning_rate, config.epochs)
-    descriptor = run_stage(stage, run_dir, state, verbose)
+    with distribution_scope(config.distribute):
+        descriptor = run_stage(stage, run_dir, state, verbose)
 
     if config.joint_epochs:
         from descriptors.models.pipeline import DescriptorPipeline
@@ -206,7 +227,8 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
             lambda: DescriptorPipeline(descriptor, denoiser=denoiser).to_keras_model(),
             config.joint_learning_rate, config.joint_epochs, plateau_ok=False,
         )
-        combined = run_stage(joint, run_dir, state, verbose)
+        with distribution_scope(config.distribute):
+            combined = run_stage(joint, run_dir, state, verbose)
         denoiser, descriptor = split_joint_model(combined)
 
     result = RunResult(run_dir=run_dir, config=config, denoiser=denoiser, descriptor=descriptor)
