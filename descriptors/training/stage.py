@@ -74,6 +74,8 @@ def run_stage(stage: Stage, run_dir: Path, state: RunState, verbose: int = 1) ->
     if keras.config.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard" / stage.name), write_graph=False))
     for epoch in range(start, stage.epochs):
+        if verbose:
+            print(f"[{stage.name}] epoch {epoch + 1}/{stage.epochs}", flush=True)
         history = model.fit(
             stage.train_batches(epoch),
             validation_data=stage.val_batches,
