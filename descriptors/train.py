@@ -22,12 +22,15 @@ CHOICES = {
     "eval_inputs": config_module.INPUTS,
     "denoiser": config_module.DENOISERS,
     "denoiser_loss": config_module.DENOISER_LOSSES,
+    "denoiser_optimizer": config_module.OPTIMIZERS,
     "descriptor": config_module.DESCRIPTORS,
     "loss": config_module.LOSSES,
     "sampling": config_module.SAMPLINGS,
     "optimizer": config_module.OPTIMIZERS,
     "schedule": config_module.SCHEDULES,
     "distance": config_module.DISTANCES,
+    "miner": config_module.MINERS,
+    "distribute": config_module.DISTRIBUTE,
 }
 HELP = {
     "data": "default (offline, built on first use), hpatches, nhpatches, or a folder built by descriptors.data.build",
@@ -44,6 +47,11 @@ HELP = {
     "resume": "continue the run in --output-dir after an interruption",
     "evaluate": "evaluate on the split's test sequences at the end",
     "distance": "descriptor distance inside the loss (mean_squared = the 2019 coursework loss)",
+    "miner": "mine triplets among the batch's views for a triplet-style loss (docs/losses.md)",
+    "views_per_track": "K views per track in each row (PK batches) for view and mined losses",
+    "temperature": "softmax temperature of supcon and ntxent",
+    "difficulty_start": "OPMS curriculum: mining difficulty at epoch 0 (rises linearly to 1)",
+    "distribute": "data-parallel training: mirrored (TensorFlow) or data_parallel (JAX)",
 }
 
 

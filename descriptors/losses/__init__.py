@@ -8,8 +8,22 @@ from descriptors.losses.distances import (
     rowwise_mean_squared,
     rowwise_squared_l2,
 )
+from descriptors.losses.arcface import ArcFaceHead, ArcFaceLoss, arcface_logits
+from descriptors.losses.contrastive import ContrastiveLoss, contrastive_pair_loss
 from descriptors.losses.hardnet import HardestInBatchLoss, hardest_in_batch_loss
-from descriptors.losses.registry import LOSS_INPUT_ARITY, LOSSES, build_loss
+from descriptors.losses.mined_loss import TRIPLET_FORMS, MinedTripletLoss
+from descriptors.losses.miners import MINERS, anchor_positive_pairs, distance_weighted_negatives, mine_negatives
+from descriptors.losses.ntxent import NTXentLoss
+from descriptors.losses.registry import (
+    LOSS_INPUT_ARITY,
+    LOSSES,
+    MINEABLE_LOSSES,
+    VIEW_LOSSES,
+    build_configured_loss,
+    build_loss,
+)
+from descriptors.losses.snr import SNRTripletLoss, pairwise_snr, snr_distance, snr_triplet_loss, zero_mean_penalty
+from descriptors.losses.supcon import SupConLoss, supcon_per_embedding
 from descriptors.losses.triplet import (
     InTripletHardNegativeLoss,
     TripletMarginLoss,
@@ -22,6 +36,28 @@ from descriptors.losses.triplet import (
 __all__ = [
     "LOSSES",
     "LOSS_INPUT_ARITY",
+    "MINEABLE_LOSSES",
+    "MINERS",
+    "TRIPLET_FORMS",
+    "VIEW_LOSSES",
+    "ArcFaceHead",
+    "ArcFaceLoss",
+    "ContrastiveLoss",
+    "MinedTripletLoss",
+    "NTXentLoss",
+    "SNRTripletLoss",
+    "SupConLoss",
+    "anchor_positive_pairs",
+    "arcface_logits",
+    "build_configured_loss",
+    "contrastive_pair_loss",
+    "distance_weighted_negatives",
+    "mine_negatives",
+    "pairwise_snr",
+    "snr_distance",
+    "snr_triplet_loss",
+    "supcon_per_embedding",
+    "zero_mean_penalty",
     "HardestInBatchLoss",
     "InTripletHardNegativeLoss",
     "TripletMarginLoss",

@@ -1,7 +1,13 @@
 """Factory from a loss name (as used in configs and CLI flags) to a `keras.losses.Loss`, and its input arity."""
 
 from descriptors.errors import ConfigError
+from descriptors.losses.arcface import ArcFaceLoss
+from descriptors.losses.contrastive import ContrastiveLoss
 from descriptors.losses.hardnet import HardestInBatchLoss
+from descriptors.losses.mined_loss import TRIPLET_FORMS, MinedTripletLoss
+from descriptors.losses.ntxent import NTXentLoss
+from descriptors.losses.snr import SNRTripletLoss
+from descriptors.losses.supcon import SupConLoss
 from descriptors.losses.triplet import InTripletHardNegativeLoss, TripletMarginLoss, TripletRatioLoss
 
 LOSSES = {
@@ -9,6 +15,11 @@ LOSSES = {
     "triplet_ratio": TripletRatioLoss,
     "in_triplet_hard_negative": InTripletHardNegativeLoss,
     "hardest_in_batch": HardestInBatchLoss,
+    "contrastive": ContrastiveLoss,
+    "supcon": SupConLoss,
+    "ntxent": NTXentLoss,
+    "arcface": ArcFaceLoss,
+    "snr": SNRTripletLoss,
 }
 
 # How many embeddings per tuple the trainer must stack into y_pred (B, K, D): 3 = triplets, 2 = pairs.
@@ -17,25 +28,68 @@ LOSS_INPUT_ARITY = {
     "triplet_ratio": 3,
     "in_triplet_hard_negative": 3,
     "hardest_in_batch": 2,
+    "contrastive": 2,
+    "supcon": 2,
+    "ntxent": 2,
+    "arcface": 2,
+    "snr": 3,
 }
 
+# Losses that read K >= 2 views of each row (B, K, D) and take every other row as negatives; a mined triplet loss
+# is one too. NT-Xent needs exactly K = 2. ArcFace's y_pred is the cosines of `ArcFaceHead` (B, K, C).
+VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface")
+# Losses that `MinedTripletLoss` can apply to mined triplets (`miner` other than "none").
+MINEABLE_LOSSES = TRIPLET_FORMS
 
-def build_loss(name, **kwargs):
-    """Builds a loss by name.
+
+def build_loss(name, miner="none", **kwargs):
+    """Builds a loss by name, optionally on mined triplets.
 
     Args:
-        name: one of "triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "hardest_in_batch".
+        name: one of `LOSSES` ("triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "hardest_in_batch",
+            "contrastive", "supcon", "ntxent", "arcface", "snr").
+        miner: "none" (the loss on the sampled tuples), or a miner of `descriptors.losses.miners.MINERS`; then
+            `name` must be in `MINEABLE_LOSSES` and the result is a `MinedTripletLoss` on (B, K>=2, D) views.
         **kwargs: constructor arguments (e.g. `margin=2.0`, `distance="mean_squared"`).
 
     Returns:
-        the `keras.losses.Loss`; it expects `y_pred` of shape (B, LOSS_INPUT_ARITY[name], D).
+        the `keras.losses.Loss`; without a miner it expects `y_pred` of shape (B, LOSS_INPUT_ARITY[name], D)
+        (K >= 2 views for `VIEW_LOSSES`).
 
     Raises:
-        ConfigError: unknown name or invalid arguments.
+        ConfigError: unknown name, a miner with a loss that cannot be mined, or invalid arguments.
     """
     if name not in LOSSES:
         raise ConfigError(f"`name` must be one of the loss names {sorted(LOSSES)}. Received: name={name!r}")
+    if miner != "none":
+        if name not in MINEABLE_LOSSES:
+            raise ConfigError(f"`miner` works with the losses {list(MINEABLE_LOSSES)}. Received: name={name!r}, "
+                              f"miner={miner!r}")
+        try:
+            return MinedTripletLoss(loss=name, miner=miner, **kwargs)
+        except TypeError as error:
+            raise ConfigError(f"Invalid arguments for mined loss {name!r}: {error}") from error
     try:
         return LOSSES[name](**kwargs)
     except TypeError as error:  # an unknown keyword argument
         raise ConfigError(f"Invalid arguments for loss {name!r} ({LOSSES[name].__name__}): {error}") from error
+
+
+def build_configured_loss(name, miner="none", margin=1.0, distance="l2", temperature=0.1):
+    """The loss of a training config: passes each loss only the options it has.
+
+    margin: triplet-style losses, hardest_in_batch, contrastive (ArcFace keeps its angular margin 0.5 rad);
+    distance: triplet losses and hardest_in_batch (mined: "l2"/"sql2"); temperature: supcon, ntxent.
+    """
+    if miner != "none":
+        options = {"margin": margin} if name == "snr" else {"margin": margin, "distance": distance}
+        return build_loss(name, miner=miner, **options)
+    options = {
+        "triplet_ratio": {"distance": distance},
+        "contrastive": {"margin": margin},
+        "supcon": {"temperature": temperature},
+        "ntxent": {"temperature": temperature},
+        "arcface": {},
+        "snr": {"margin": margin},
+    }.get(name, {"margin": margin, "distance": distance})
+    return build_loss(name, **options)

@@ -48,6 +48,7 @@ class TrainConfig:
     denoiser_epochs: int = 2
     denoiser_learning_rate: float = 1e-3
     denoiser_batch_size: int = 256
+    denoiser_optimizer: str = "adam"
     # Descriptor stage.
     descriptor: str = "hardnet"
     loss: str = "hardest_in_batch"
@@ -90,6 +91,7 @@ class TrainConfig:
         _check_choice("descriptor", self.descriptor, DESCRIPTORS)
         _check_choice("loss", self.loss, LOSSES)
         _check_choice("sampling", self.sampling, SAMPLINGS)
+        _check_choice("denoiser_optimizer", self.denoiser_optimizer, OPTIMIZERS)
         _check_choice("miner", self.miner, MINERS)
         _check_choice("distribute", self.distribute, DISTRIBUTE)
         if self.miner != "none" and self.loss not in MINED_LOSSES:

@@ -91,7 +91,10 @@ def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, v
         options = {} if config.denoiser_residual is None else {"residual": config.denoiser_residual}
         model = build_denoiser(config.denoiser, **options)
         rate = build_schedule("warmup_cosine", config.denoiser_learning_rate, steps, config.warmup_fraction)
-        model.compile(optimizer=build_optimizer("adam", rate), loss=config.denoiser_loss, metrics=["mae"])
+        if config.denoiser_optimizer == "sgd":  # the coursework recipe: plain constant-rate SGD
+            rate = config.denoiser_learning_rate
+        optimizer = build_optimizer(config.denoiser_optimizer, rate, config.momentum)
+        model.compile(optimizer=optimizer, loss=config.denoiser_loss, metrics=["mae"])
         return model
 
     def batches(epoch):

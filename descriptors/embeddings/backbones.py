@@ -1,0 +1,52 @@
+"""The backbone zoo: one factory from a name (configs, CLI flags) to an image embedding model.
+
+Every backbone maps float32 pixels (B, H, W, C) on 0..255 to (B, E) embeddings, builds with random weights
+(nothing downloads), and round-trips through `.keras` files.
+"""
+
+from descriptors.embeddings.applications import APPLICATION_MIN_SIDE, APPLICATIONS, ApplicationEmbedder
+from descriptors.embeddings.patch_nets import PATCH_NETS, PatchNetEmbedder
+from descriptors.embeddings.simnet import SimNet
+from descriptors.embeddings.tfeat import TFeat
+from descriptors.errors import ConfigError
+
+# name -> (class, preset keyword arguments, smallest input side). Caller keyword arguments override the preset.
+BACKBONES = {
+    **{net: (PatchNetEmbedder, {"net": net}, 8) for net in PATCH_NETS},
+    "tfeat": (TFeat, {}, 18),
+    "simnet": (SimNet, {}, 32),
+    **{app: (ApplicationEmbedder, {"application": app}, APPLICATION_MIN_SIDE) for app in APPLICATIONS},
+}
+
+
+def build_backbone(name, input_shape=(32, 32, 1), embedding_dim=128, weights=None, **options):
+    """Builds an image embedding backbone by name.
+
+    Args:
+        name: one of `sorted(BACKBONES)`: "l2net", "hardnet" (patch nets of `descriptors.models`, images resized to
+            32x32), "tfeat", "simnet", "resnet50", "efficientnetv2_b0", "mobilenetv3_small", "densenet121".
+        input_shape: (H, W, C) of the images. Defaults to (32, 32, 1).
+        embedding_dim: embedding dimension E. Defaults to 128.
+        weights: None (random init, the default) or a local weights file path; never a download.
+        **options: further constructor arguments of the backbone class (e.g. `filters=(16, 32)` for TFeat,
+            `application_options={"alpha": 0.75}` for MobileNetV3).
+
+    Returns:
+        the `EmbeddingBackbone` (B, H, W, C) -> (B, E).
+
+    Raises:
+        ConfigError: unknown name or invalid arguments. FileNotFoundError: missing `weights` file.
+
+    Example:
+        >>> model = build_backbone("tfeat", input_shape=(32, 32, 1), embedding_dim=16)
+        >>> model.embedding_dim
+        16
+    """
+    if name not in BACKBONES:
+        raise ConfigError(f"`name` must be one of the backbone names {sorted(BACKBONES)}. Received: name={name!r}")
+    cls, preset, _ = BACKBONES[name]
+    try:
+        return cls(**{**preset, **options}, input_shape=tuple(input_shape), embedding_dim=embedding_dim,
+                   weights=weights)
+    except TypeError as error:  # an unknown keyword argument
+        raise ConfigError(f"Invalid arguments for backbone {name!r} ({cls.__name__}): {error}") from error

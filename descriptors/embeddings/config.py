@@ -1,0 +1,148 @@
+"""`EmbedConfig`: every option of an image-embedding run; defaults < JSON file < command-line flags.
+
+Field names are the CLI flags of `python -m descriptors.embed` in kebab-case. Choices that other packages own
+(losses, optimizers, schedules) are read from them, so a loss added to `descriptors.losses.registry` is
+available here without change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from descriptors.embeddings.augmentation import parse_policy
+from descriptors.embeddings.backbones import BACKBONES
+from descriptors.embeddings.default_data import DEFAULT_DATASETS
+from descriptors.embeddings.metrics import MAP_DEFINITIONS
+from descriptors.errors import ConfigError
+from descriptors.losses.miners import MINERS
+from descriptors.losses.registry import LOSSES, MINEABLE_LOSSES
+from descriptors.training.config import OPTIMIZERS, SCHEDULES
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbedConfig:
+    """Every option of an embedding run. See ``python -m descriptors.embed --help`` for each meaning."""
+
+    # Data.
+    data: str = "digits"
+    image_size: int = 32
+    channels: int = 1
+    max_images: int | None = None
+    val_fraction: float = 0.1
+    test_fraction: float = 0.3
+    # Model.
+    backbone: str = "simnet"
+    embedding_dim: int = 64
+    weights: str | None = None
+    backbone_options: dict = dataclasses.field(default_factory=dict)
+    # Loss and optimisation.
+    loss: str = "hardest_in_batch"
+    margin: float | None = None
+    miner: str = "none"
+    loss_options: dict = dataclasses.field(default_factory=dict)
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    warmup_fraction: float = 0.05
+    epochs: int = 10
+    p: int = 10
+    k: int = 4
+    batches_per_epoch: int = 30
+    val_batches: int = 5
+    augment: str = "basic"
+    magnitude: float = 0.5
+    # Evaluation.
+    knn_k: int = 5
+    map_k: int = 20
+    map_definition: str = "items"
+    tsne: bool = False
+    # Run.
+    seed: int = 42
+    output_dir: str | None = None
+    resume: bool = False
+    evaluate: bool = True
+    verbose: int = 1
+
+    def __post_init__(self):
+        if self.data not in DEFAULT_DATASETS and not Path(self.data).is_dir():
+            raise ConfigError(f"`data` must be one of {DEFAULT_DATASETS} or an image folder. Received: data={self.data!r}")
+        _choice("backbone", self.backbone, tuple(sorted(BACKBONES)))
+        _choice("loss", self.loss, tuple(sorted(LOSSES)))
+        _choice("miner", self.miner, ("none",) + tuple(MINERS))
+        if self.miner != "none" and self.loss not in MINEABLE_LOSSES:
+            raise ConfigError(f"`miner` works with the losses {tuple(MINEABLE_LOSSES)}. Received: loss={self.loss!r}")
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("schedule", self.schedule, SCHEDULES)
+        _choice("map_definition", self.map_definition, MAP_DEFINITIONS)
+        _choice("channels", self.channels, (1, 3))
+        parse_policy(self.augment)
+        for name in ("image_size", "embedding_dim", "epochs", "batches_per_epoch", "val_batches", "knn_k", "map_k"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        if isinstance(self.p, bool) or not isinstance(self.p, int) or self.p < 2:
+            raise ConfigError(f"`p` (classes per batch) must be an integer >= 2. Received: p={self.p!r}")
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 2:
+            raise ConfigError(f"`k` (images per class) must be an integer >= 2. Received: k={self.k!r}")
+        if self.max_images is not None and self.max_images < 2 * self.p:
+            raise ConfigError(f"`max_images` must be at least 2 * p. Received: max_images={self.max_images!r}")
+        for name in ("learning_rate", "magnitude"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"`{name}` must be > 0. Received: {name}={getattr(self, name)!r}")
+        if self.magnitude > 1:
+            raise ConfigError(f"`magnitude` must be in (0, 1]. Received: magnitude={self.magnitude!r}")
+        if self.margin is not None and not self.margin >= 0:
+            raise ConfigError(f"`margin` must be >= 0. Received: margin={self.margin!r}")
+        if self.weight_decay < 0:
+            raise ConfigError(f"`weight_decay` must be >= 0. Received: weight_decay={self.weight_decay!r}")
+        if not 0 <= self.warmup_fraction < 1:
+            raise ConfigError(f"`warmup_fraction` must be in [0, 1). Received: warmup_fraction={self.warmup_fraction!r}")
+        fractions = (self.val_fraction, self.test_fraction)
+        if not (0 < self.val_fraction < 1 and 0 < self.test_fraction < 1 and sum(fractions) < 0.9):
+            raise ConfigError(
+                "`val_fraction` and `test_fraction` must be in (0, 1) with a sum below 0.9. "
+                f"Received: val_fraction={self.val_fraction!r}, test_fraction={self.test_fraction!r}"
+            )
+        for name in ("backbone_options", "loss_options"):
+            if not isinstance(getattr(self, name), dict):
+                raise ConfigError(f"`{name}` must be a JSON object (dict). Received: {name}={getattr(self, name)!r}")
+        if self.weights is not None and not Path(self.weights).is_file():
+            raise ConfigError(f"`weights` must be a local file (nothing is downloaded). Received: weights={self.weights!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> "EmbedConfig":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "EmbedConfig":
+        """Builds a config from a dict, rejecting unknown keys by name."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"Unknown config keys {unknown}. Known keys: {sorted(known)}")
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path, **overrides) -> "EmbedConfig":
+        """Reads a JSON config file; `overrides` win over the file."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"Config file not found: {path}")
+        try:
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"Config file {path} is not valid JSON: {error}") from error
+        if not isinstance(values, dict):
+            raise ConfigError(f"Config file {path} must hold a JSON object. Received: {type(values).__name__}")
+        return cls.from_dict({**values, **overrides})
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        raise ConfigError(f"`{name}` must be one of {choices}. Received: {name}={value!r}")
