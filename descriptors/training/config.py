@@ -62,7 +62,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     schedule: str = "linear_decay"
     warmup_fraction: float = 0.05
-    epochs: int = 8
+    epochs: int = 6
     batch_size: int = 256
     tuples_per_epoch: int = 20_000
     val_tuples: int = 4_096
