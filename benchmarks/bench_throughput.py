@@ -1,17 +1,10 @@
 """Throughput benchmark: descriptor extraction, training steps and hpatches_eval vs reference implementations.
 
-Rows (median of ``--repeats`` timed runs after one warm-up run, all in one process on the same machine):
-
-- inference patches/s on the same 32x32 patches: our Keras HardNet alone, the shipped pipeline (denoiser +
-  HardNet, `load_default_pipeline`), OpenCV SIFT (`SiftPatchDescriptor`) and, when ``torch`` is importable, a
-  minimal PyTorch HardNet (the same L2-Net layout, BN affine=False); achieved GFLOP/s of HardNet (FLOPs counted
-  analytically, ``2*H*W*Cin*Cout*k*k`` per conv) against a float32 numpy matmul ceiling (2048x2048);
-- training pairs/s (batch of 512 pairs, hardest-in-batch loss, Adam): Keras `TupleEncoder(HardNet)` vs the same
-  step in PyTorch;
-- hpatches_eval verification vs the literal per-pair Python loop of `bench_hpatches_eval.naive_verification`
-  on a split-a-sized synthetic problem (functions imported from ``bench_hpatches_eval.py``), with the
-  maximum absolute difference of the numbers.
-
+Median of ``--repeats`` timed runs after one warm-up, all rows in one process on the same machine:
+inference patches/s on the same 32x32 patches (Keras HardNet, the shipped denoiser + HardNet pipeline, OpenCV SIFT,
+a minimal PyTorch HardNet) with HardNet's achieved GFLOP/s (convs counted analytically) vs a float32 numpy matmul;
+training pairs/s (512 pairs, hardest-in-batch, Adam) in Keras vs PyTorch; hpatches_eval verification vs the naive
+per-pair loop of ``bench_hpatches_eval.py`` (imported) on a split-a-sized problem, with the max abs difference.
 torch is optional (not in requirements.txt); without it the PyTorch rows are skipped with a note.
 
 Usage: ``.venv/bin/python benchmarks/bench_throughput.py [--quick] [--repeats 3] [--out FILE]``
@@ -54,33 +47,20 @@ def timed(fn, repeats: int) -> float:
 
 
 def machine_info() -> dict:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {"cpu_count": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "numpy": np.__version__, "machine": platform.machine()}
-    try:
-        info["load_average"] = list(os.getloadavg())
-    except OSError:
-        pass
+    """CPU count and model (/proc/cpuinfo), load average and library versions."""
     import cv2
     import keras
     import tensorflow as tf
 
-    info.update(keras=keras.__version__, tensorflow=tf.__version__, opencv=cv2.__version__,
-                keras_backend=keras.backend.backend())
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:
-        info["torch"] = None
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+    info = {"cpu_count": os.cpu_count(), "cpu_model": models[0] if models else "unknown",
+            "python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
+            "load_average": list(os.getloadavg()), "keras": keras.__version__, "tensorflow": tf.__version__,
+            "opencv": cv2.__version__, "keras_backend": keras.backend.backend(), "torch": None}
+    parts = torch_hardnet()
+    if parts is not None:
+        info.update(torch=parts[0].__version__, torch_threads=parts[0].get_num_threads())
     return info
 
 
