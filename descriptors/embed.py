@@ -11,12 +11,10 @@ epoch, ``embedder_log.csv``, the best ``embedder.keras`` and ``metrics.json``. E
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
-import typing
 
 from descriptors.errors import ConfigError, DataFormatError
+from descriptors.training.config_io import add_config_flags, config_from_parser
 
 HELP = {
     "data": "digits or faces (offline, bundled with scikit-learn / scikit-image) or an image folder root/<class>/<image>",
@@ -43,16 +41,6 @@ HELP = {
 }
 
 
-def _json_object(text):
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from error
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"must be a JSON object. Received: {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     from descriptors.embeddings.backbones import BACKBONES
     from descriptors.embeddings.config import EmbedConfig
@@ -65,20 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                "schedule": SCHEDULES, "map_definition": MAP_DEFINITIONS, "channels": (1, 3)}
     parser = argparse.ArgumentParser(prog="python -m descriptors.embed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="JSON file of options (flags override it)")
-    hints = typing.get_type_hints(EmbedConfig)
-    for field in dataclasses.fields(EmbedConfig):
-        flag = "--" + field.name.replace("_", "-")
-        args = [a for a in typing.get_args(hints[field.name]) if a is not type(None)]
-        kind = args[0] if args else hints[field.name]
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        help_text = HELP.get(field.name, "") + f" (default: {default})"
-        if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-        elif kind is dict:
-            parser.add_argument(flag, type=_json_object, default=None, help=help_text)
-        else:
-            parser.add_argument(flag, type=kind, choices=choices.get(field.name), default=None, help=help_text)
+    add_config_flags(parser, EmbedConfig, HELP, choices)
     return parser
 
 
@@ -86,12 +61,7 @@ def config_from_args(argv=None):
     """Parses flags into a validated `EmbedConfig` (defaults < --config file < flags)."""
     from descriptors.embeddings.config import EmbedConfig
 
-    args = vars(build_parser().parse_args(argv))
-    file = args.pop("config")
-    overrides = {k: v for k, v in args.items() if v is not None}
-    if file:
-        return EmbedConfig.from_file(file, **overrides)
-    return EmbedConfig.from_dict(overrides)
+    return config_from_parser(build_parser(), EmbedConfig, argv)
 
 
 def main(argv=None) -> int:

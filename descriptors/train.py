@@ -9,13 +9,12 @@ the verification / matching / retrieval mAPs. Every option of `TrainConfig` is a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
-import typing
 
 from descriptors.errors import ConfigError, DataFormatError
 from descriptors.training import config as config_module
 from descriptors.training.config import TrainConfig
+from descriptors.training.config_io import add_config_flags, config_from_parser
 
 CHOICES = {
     "inputs": config_module.INPUTS,
@@ -55,37 +54,18 @@ HELP = {
 }
 
 
-def _field_type(field: dataclasses.Field):
-    hint = typing.get_type_hints(TrainConfig)[field.name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    return args[0] if args else hint
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m descriptors.train", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", help="JSON file of options (flags override it)")
-    for field in dataclasses.fields(TrainConfig):
-        flag = "--" + field.name.replace("_", "-")
-        kind = _field_type(field)
-        help_text = HELP.get(field.name, "") + f" (default: {field.default})"
-        if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-        else:
-            parser.add_argument(flag, type=kind, choices=CHOICES.get(field.name), default=None, help=help_text)
+    add_config_flags(parser, TrainConfig, HELP, CHOICES)
     return parser
 
 
 def config_from_args(argv=None) -> TrainConfig:
     """Parses flags into a validated `TrainConfig` (defaults < --config file < flags)."""
-    args = vars(build_parser().parse_args(argv))
-    file = args.pop("config")
-    overrides = {k: v for k, v in args.items() if v is not None}
-    if file:
-        return TrainConfig.from_file(file, **overrides)
-    return TrainConfig.from_dict(overrides)
+    return config_from_parser(build_parser(), TrainConfig, argv)
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,6 @@ available here without change.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from descriptors.embeddings.augmentation import parse_policy
@@ -19,10 +18,11 @@ from descriptors.errors import ConfigError
 from descriptors.losses.miners import MINERS
 from descriptors.losses.registry import LOSSES, MINEABLE_LOSSES
 from descriptors.training.config import OPTIMIZERS, SCHEDULES
+from descriptors.training.config_io import ConfigIO
 
 
 @dataclasses.dataclass(frozen=True)
-class EmbedConfig:
+class EmbedConfig(ConfigIO):
     """Every option of an embedding run. See ``python -m descriptors.embed --help`` for each meaning."""
 
     # Data.
@@ -112,35 +112,6 @@ class EmbedConfig:
                 raise ConfigError(f"`{name}` must be a JSON object (dict). Received: {name}={getattr(self, name)!r}")
         if self.weights is not None and not Path(self.weights).is_file():
             raise ConfigError(f"`weights` must be a local file (nothing is downloaded). Received: weights={self.weights!r}")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def replace(self, **changes) -> "EmbedConfig":
-        return dataclasses.replace(self, **changes)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "EmbedConfig":
-        """Builds a config from a dict, rejecting unknown keys by name."""
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"Unknown config keys {unknown}. Known keys: {sorted(known)}")
-        return cls(**values)
-
-    @classmethod
-    def from_file(cls, path, **overrides) -> "EmbedConfig":
-        """Reads a JSON config file; `overrides` win over the file."""
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"Config file not found: {path}")
-        try:
-            values = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"Config file {path} is not valid JSON: {error}") from error
-        if not isinstance(values, dict):
-            raise ConfigError(f"Config file {path} must hold a JSON object. Received: {type(values).__name__}")
-        return cls.from_dict({**values, **overrides})
 
 
 def _choice(name, value, choices):

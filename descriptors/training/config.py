@@ -7,10 +7,10 @@ configuration is written as ``config.json`` in the run folder, and a run is resu
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from descriptors.errors import ConfigError
+from descriptors.training.config_io import ConfigIO
 
 DATA_SOURCES = ("default", "hpatches", "nhpatches")  # or a path to a dataset built by descriptors.data.build
 INPUTS = ("noisy", "clean")
@@ -30,7 +30,7 @@ DISTANCES = ("l2", "sql2", "mean_squared")
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(ConfigIO):
     """Every option of a training run. See ``python -m descriptors.train --help`` for each meaning."""
 
     # Data.
@@ -155,35 +155,6 @@ class TrainConfig:
     def tuple_arity(self) -> int:
         """K, the embeddings per row the trainer stacks: views_per_track for view/mined losses, else 3."""
         return self.views_per_track if self.uses_views else 3
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def replace(self, **changes) -> "TrainConfig":
-        return dataclasses.replace(self, **changes)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        """Builds a config from a dict, rejecting unknown keys by name."""
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"Unknown config keys {unknown}. Known keys: {sorted(known)}")
-        return cls(**values)
-
-    @classmethod
-    def from_file(cls, path: str | Path, **overrides) -> "TrainConfig":
-        """Reads a JSON config file; ``overrides`` win over the file."""
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"Config file not found: {path}")
-        try:
-            values = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"Config file {path} is not valid JSON: {error}") from error
-        if not isinstance(values, dict):
-            raise ConfigError(f"Config file {path} must hold a JSON object. Received: {type(values).__name__}")
-        return cls.from_dict({**values, **overrides})
 
 
 def _check_choice(name: str, value, choices, allow_path: bool = False) -> None:
