@@ -5,7 +5,9 @@ random vector, noise growing e < h < t so the numbers are non-trivial), verifica
 following the official generator rules (protocol B.2), and 10,000 retrieval queries / 20,000 distractors. Times
 each task (median of ``--repeats``), reports peak RSS, prints a table and writes
 ``benchmarks/results/hpatches_eval.json``. ``--quick`` runs a small version; ``--naive`` also times a literal
-per-pair Python-loop reference on a subsample and checks that it gives identical numbers.
+reference that follows the official evaluator step by step (``official_style_reference.py``: scipy per-pair
+distances, ``cdist``, per-query loops) on a subsample of each task, checks that the library gives the same numbers
+on it, and extrapolates the reference's time to the full size.
 
 Usage: ``.venv/bin/python benchmarks/bench_hpatches_eval.py [--quick] [--repeats 1] [--naive]``
 """
@@ -31,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from hpatches_eval import __version__, evaluate, from_arrays  # noqa: E402
 from hpatches_eval.patch_types import PATCH_TYPES  # noqa: E402
 from hpatches_eval.results import write_json_atomic  # noqa: E402
+
+import official_style_reference  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 FULL = {"sequences": 40, "tracks": 1500, "pairs": 1_000_000, "queries": 10_000, "distractors": 20_000, "dim": 128}
 QUICK = {"sequences": 8, "tracks": 600, "pairs": 50_000, "queries": 1_000, "distractors": 2_000, "dim": 128}
@@ -78,51 +82,79 @@ def synthesize(cfg: dict, root: Path, rng: np.random.Generator):
     return arrays, tasks, int(sizes.sum())
 
 
-def naive_verification(arrays, tasks: Path, rows: int) -> tuple[dict, float]:
-    """Literal official-style verification (per-pair loop, mergesort) on the first ``rows`` pairs of each file."""
-    start = time.perf_counter()
-    id2t = lambda image, level: "ref" if image == 0 else f"{level}{image}"  # noqa: E731
-    files = {k: pd.read_csv(tasks / f"verif_{k}_split-bench.csv", nrows=rows).to_numpy() for k in ("pos", "neg_intra", "neg_inter")}
-    out = {}
-    for level in "eht":
-        dist = {}
-        for key, pairs in files.items():
-            d = np.empty(len(pairs))
-            for i, p in enumerate(pairs):
-                a = arrays[(p[0], id2t(p[1], level))][p[2]].astype(np.float64)
-                b = arrays[(p[3], id2t(p[4], level))][p[5]].astype(np.float64)
-                d[i] = np.sqrt(np.sum((a - b) ** 2))
-            dist[key] = d
-        for neg in ("inter", "intra"):
-            labels = np.r_[np.zeros(len(dist["pos"])), np.ones(len(dist["pos"]))]
-            scores = -np.r_[dist["neg_" + neg], dist["pos"]]
-            perm = np.argsort(-scores, kind="mergesort")
-            tp = np.r_[0, np.cumsum(labels[perm] == 1)]
-            fp = np.r_[0, np.cumsum(labels[perm] == 0)]
-            tpr, fpr = tp / tp[-1], fp / fp[-1]
-            out[f"verif_{level}_{neg}_auc"] = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
-    return out, time.perf_counter() - start
+def reference_vs_library(arrays, tasks: Path, cfg: dict, library_s: dict, args, work: Path) -> dict:
+    """Times the official-style reference (`official_style_reference`) on a subsample of each task, checks that the
+    library gives the same numbers on that subsample, and extrapolates the reference to the full size.
 
-
-def fast_verification_subsample(arrays, tasks: Path, rows: int, out_dir: Path) -> tuple[dict, float]:
-    """The library on the same first ``rows`` pairs (files truncated into ``out_dir``)."""
-    sub = out_dir / "tasks"
+    Extrapolation is linear in what the reference loops over: pairs (verification), sum of N^2 over (sequence,
+    image) pairs (matching), queries (retrieval). ``library_s`` holds the library's full-size times.
+    """
+    names = json.loads((tasks / "splits" / "splits.json").read_text())["bench"]["test"]
+    n_pairs = min(args.naive_pairs, cfg["pairs"])
+    match_seqs = names[: max(1, min(args.naive_sequences, len(names)))]
+    n_queries = min(args.naive_queries, cfg["queries"])
+    sub = work / "tasks"
     (sub / "splits").mkdir(parents=True, exist_ok=True)
-    (sub / "splits" / "splits.json").write_text((tasks / "splits" / "splits.json").read_text())
-    for stem in ("verif_pos", "verif_neg_intra", "verif_neg_inter"):
-        pd.read_csv(tasks / f"{stem}_split-bench.csv", nrows=rows).to_csv(sub / f"{stem}_split-bench.csv", index=False)
-    start = time.perf_counter()
-    res = evaluate(from_arrays(arrays), tasks_dir=sub, split="bench", tasks=("verification",))
-    elapsed = time.perf_counter() - start
-    return {k: v for k, v in res.flat().items() if k.endswith("_auc")}, elapsed
+    (sub / "splits" / "splits.json").write_text(json.dumps({"bench": {"test": names, "train": []},
+                                                            "bench_match": {"test": match_seqs, "train": []}}))
+    files = {}
+    for key in ("pos", "neg_intra", "neg_inter"):
+        frame = pd.read_csv(tasks / f"verif_{key}_split-bench.csv", nrows=n_pairs)
+        frame.to_csv(sub / f"verif_{key}_split-bench.csv", index=False)
+        files[key] = frame.to_numpy()
+    queries = pd.read_csv(tasks / "retr_queries_split-bench.csv", nrows=n_queries)
+    queries.to_csv(sub / "retr_queries_split-bench.csv", index=False)
+    distractors = pd.read_csv(tasks / "retr_distractors_split-bench.csv")
+    distractors.to_csv(sub / "retr_distractors_split-bench.csv", index=False)
+    loaded = official_style_reference.as_loaded(arrays)  # not timed: the official loader's CSV reading is not either
+    n_sq = {seq: arrays[(seq, "ref")].shape[0] ** 2 for seq in names}
+    scale = {"verification": cfg["pairs"] / n_pairs,
+             "matching": sum(n_sq.values()) / sum(n_sq[seq] for seq in match_seqs),
+             "retrieval": cfg["queries"] / n_queries}
+    runs = {
+        "verification": (lambda: official_style_reference.verification(loaded, files), "bench"),
+        "matching": (lambda: official_style_reference.matching(loaded, match_seqs), "bench_match"),
+        "retrieval": (lambda: official_style_reference.retrieval(loaded, queries.to_numpy(), distractors.to_numpy()),
+                      "bench"),
+    }
+    report = {"subsample": {"pairs_per_file": n_pairs, "matching_sequences": len(match_seqs),
+                            "queries": n_queries}, "tasks": {}}
+    for task, (run_reference, split) in runs.items():
+        start = time.perf_counter()
+        expected = run_reference()
+        reference_s = time.perf_counter() - start
+        start = time.perf_counter()
+        res = evaluate(from_arrays(arrays), tasks_dir=sub, split=split, tasks=(task,))
+        library_sub_s = time.perf_counter() - start
+        flat = res.flat()
+        diff = max(abs(flat[key] - value) for key, value in expected.items())
+        full_reference_s = reference_s * scale[task]
+        report["tasks"][task] = {
+            "reference_subsample_s": reference_s, "library_subsample_s": library_sub_s,
+            "extrapolation_factor": scale[task], "reference_full_s_extrapolated": full_reference_s,
+            "library_full_s": library_s[task], "speedup": full_reference_s / library_s[task],
+            "numbers_compared": len(expected), "max_abs_diff": diff,
+        }
+        print(f"  reference {task:<13} {reference_s:7.2f} s on the subsample -> {full_reference_s:7.1f} s full "
+              f"(x{scale[task]:.1f}); library {library_s[task]:.2f} s: {full_reference_s / library_s[task]:5.1f}x, "
+              f"max |diff| {diff:.1e} over {len(expected)} numbers", flush=True)
+    total_ref = sum(t["reference_full_s_extrapolated"] for t in report["tasks"].values())
+    total_lib = sum(library_s.values())
+    report.update({"reference_total_s": total_ref, "library_total_s": total_lib, "speedup": total_ref / total_lib})
+    print(f"  all three tasks: reference {total_ref:.0f} s vs library {total_lib:.1f} s: {total_ref / total_lib:.1f}x",
+          flush=True)
+    return report
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small problem (seconds)")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per task (median reported)")
-    parser.add_argument("--naive", action="store_true", help="also time a per-pair Python-loop reference")
-    parser.add_argument("--naive-pairs", type=int, default=20_000)
+    parser.add_argument("--naive", action="store_true",
+                        help="also time the official-style per-pair reference on a subsample (extrapolated)")
+    parser.add_argument("--naive-pairs", type=int, default=50_000, help="verification pairs per file")
+    parser.add_argument("--naive-sequences", type=int, default=4, help="matching sequences")
+    parser.add_argument("--naive-queries", type=int, default=500, help="retrieval queries")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "hpatches_eval.json"))
     args = parser.parse_args(argv)
@@ -152,14 +184,8 @@ def main(argv=None) -> int:
                   f"score {res.summary[task]:.4f}", flush=True)
         naive = None
         if args.naive:
-            n = min(args.naive_pairs, cfg["pairs"])
-            slow, slow_s = naive_verification(arrays, tasks, n)
-            fast, fast_s = fast_verification_subsample(arrays, tasks, n, Path(tmp) / "sub")
-            diff = max(abs(slow[k] - fast[k]) for k in slow)
-            naive = {"pairs_per_file": n, "naive_s": slow_s, "fast_s": fast_s, "speedup": slow_s / fast_s,
-                     "max_abs_diff": diff}
-            print(f"  naive verification on {n} pairs/file: {slow_s:.2f} s vs {fast_s:.2f} s "
-                  f"(x{slow_s / fast_s:.0f}), max |diff| {diff:.1e}", flush=True)
+            library_s = {r["task"]: r["median_s"] for r in rows}
+            naive = reference_vs_library(arrays, tasks, cfg, library_s, args, Path(tmp) / "sub")
     total = sum(r["median_s"] for r in rows)
     print(f"\n| task | median s | peak RSS MiB | score |\n|---|---|---|---|")
     for r in rows:

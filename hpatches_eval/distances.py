@@ -16,7 +16,7 @@ import numpy as np
 
 DISTANCES = ("L2", "L1")
 _REL_TOL = 1e-9  # far above the expansion's error (~D * 1.1e-16 relative to (|a| + |b|)^2)
-_PAIR_BLOCK = 32768
+_PAIR_BLOCK = 128  # pairs per block: both gathered blocks stay in L1/L2 while written transposed
 _MATRIX_CELLS = 4_000_000  # float64 cells per block of an exact matrix (32 MB)
 
 
@@ -37,10 +37,10 @@ def row_distances(a: np.ndarray, b: np.ndarray, distance: str = "L2") -> np.ndar
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"`a` and `b` must be (M, D) arrays of one shape. Received: {a.shape} and {b.shape}")
     out = np.empty(a.shape[0], dtype=np.float64)
+    buffer = np.empty((a.shape[1], min(_PAIR_BLOCK, a.shape[0])), dtype=np.float64)
     for start in range(0, a.shape[0], _PAIR_BLOCK):
         stop = min(start + _PAIR_BLOCK, a.shape[0])
-        diff_t = (a[start:stop].astype(np.float64) - b[start:stop]).T.copy()
-        out[start:stop] = _accumulate(diff_t, distance)
+        out[start:stop] = _block_distances(a[start:stop], b[start:stop], buffer, distance)
     return out
 
 
@@ -52,18 +52,32 @@ def gathered_row_distances(table: np.ndarray, rows1: np.ndarray, rows2: np.ndarr
     """
     check_distance(distance)
     out = np.empty(rows1.shape[0], dtype=np.float64)
+    buffer = np.empty((table.shape[1], min(_PAIR_BLOCK, rows1.shape[0])), dtype=np.float64)
     for start in range(0, rows1.shape[0], _PAIR_BLOCK):
         stop = min(start + _PAIR_BLOCK, rows1.shape[0])
-        diff_t = (table[rows1[start:stop]].astype(np.float64) - table[rows2[start:stop]]).T.copy()
-        out[start:stop] = _accumulate(diff_t, distance)
+        out[start:stop] = _block_distances(table[rows1[start:stop]], table[rows2[start:stop]], buffer, distance)
     return out
 
 
-def _accumulate(diff_t: np.ndarray, distance: str) -> np.ndarray:
-    """Sequential sum over axis 0 of squared (L2, then sqrt) or absolute (L1) differences."""
-    acc = np.zeros(diff_t.shape[1:], dtype=np.float64)
-    for row in diff_t:
-        acc += row * row if distance == "L2" else np.abs(row)
+def _block_distances(a: np.ndarray, b: np.ndarray, buffer: np.ndarray, distance: str) -> np.ndarray:
+    """Row-wise distances of a cache-sized block: float64 differences written transposed, then summed row by row
+    (the sequential order over the D dimensions).
+
+    Shape:
+        a, b: (B, D); buffer: (D, >= B) float64 scratch; returns (B,) float64.
+    """
+    diff = buffer[:, : a.shape[0]]
+    np.subtract(a.T, b.T, out=diff, dtype=np.float64)
+    if distance == "L2":
+        np.multiply(diff, diff, out=diff)
+    else:
+        np.abs(diff, out=diff)
+    if diff.shape[1] > 1:  # row after row, element-wise: numpy reduces a non-inner axis in sequential order
+        acc = np.add.reduce(diff, axis=0)
+    else:  # a single column would be reduced pairwise, so add explicitly
+        acc = diff[0].copy()
+        for row in diff[1:]:
+            acc += row
     return np.sqrt(acc) if distance == "L2" else acc
 
 
@@ -135,8 +149,9 @@ def l2_tolerance(a_sq: np.ndarray, max_other_sq: float) -> np.ndarray:
 def nearest_neighbours(a: np.ndarray, b: np.ndarray, distance: str = "L2", block_rows: int = 2048):
     """Exact nearest neighbour in ``b`` of each row of ``a``: ``argmin`` (first index on ties) and its distance.
 
-    Identical to ``D = exact_matrix(a, b); idx = D.argmin(1); D[arange, idx]`` but, for L2, uses the BLAS
-    expansion and recomputes exactly only the rows whose nearest candidates are within the error tolerance.
+    Identical to ``D = exact_matrix(a, b); idx = D.argmin(1); D[arange, idx]`` but, for L2, ranks candidates with
+    a single-precision BLAS product ``|b|^2 - 2 a.b`` and recomputes exactly only the rows whose two best
+    candidates are closer than that product's error bound (`_float32_tolerance`).
 
     Shape:
         a: (Na, D), b: (Nb, D) float; returns idx (Na,) int64 and dist (Na,) float64.
@@ -145,21 +160,53 @@ def nearest_neighbours(a: np.ndarray, b: np.ndarray, distance: str = "L2", block
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     idx = np.empty(a.shape[0], dtype=np.int64)
-    b_sq = squared_norms(b)
-    max_b_sq = float(b_sq.max()) if b_sq.size else 0.0
+    if distance == "L2" and b.shape[0]:
+        b32 = b.astype(np.float32)
+        b_t = np.ascontiguousarray(b32.T)
+        b_sq = squared_norms(b).astype(np.float32)
+        max_b = float(np.sqrt(b_sq.max()))
     for start in range(0, a.shape[0], block_rows):
         block = a[start : start + block_rows]
-        if distance == "L1":
-            idx[start : start + block.shape[0]] = np.argmin(exact_matrix(block, b, "L1"), axis=1)
+        if distance == "L1" or not b.shape[0]:
+            idx[start : start + block.shape[0]] = np.argmin(exact_matrix(block, b, distance), axis=1)
             continue
-        a_sq = squared_norms(block)
-        approx = approx_sq_l2(block, b, a_sq, b_sq)
-        tol = l2_tolerance(a_sq, max_b_sq)
-        best = np.argmin(approx, axis=1)
-        row_min = approx[np.arange(block.shape[0]), best]
-        n_close = np.count_nonzero(approx <= (row_min + 4.0 * tol)[:, None], axis=1)
-        unsure = np.flatnonzero(n_close > 1)
+        scores = (block * -2.0).astype(np.float32) @ b_t  # -2 a.b (scaling by -2 is exact)
+        scores += b_sq[None, :]  # |b|^2 - 2 a.b ranks like the squared distance
+        best = np.argmin(scores, axis=1)
+        rows = np.arange(block.shape[0])
+        limit = scores[rows, best] + 2.0 * _float32_tolerance(np.sqrt(squared_norms(block)), max_b, b.shape[1])
+        scores[rows, best] = np.inf
+        unsure = np.flatnonzero(scores.min(axis=1) <= limit)  # a runner-up within the error bound
         if unsure.size:
-            best[unsure] = np.argmin(exact_matrix_dedup(block[unsure], b, "L2"), axis=1)
+            close = scores[unsure] <= limit[unsure, None]
+            close[np.arange(unsure.size), best[unsure]] = True
+            best[unsure] = _exact_argmin_among(block[unsure], b, close)
         idx[start : start + block.shape[0]] = best
     return idx, row_distances(a, b[idx], distance)
+
+
+def _exact_argmin_among(a: np.ndarray, b: np.ndarray, candidates: np.ndarray, max_pairs: int = 2_000_000):
+    """Per row of ``a``: the exact nearest row of ``b`` among the ``candidates`` (first index on ties).
+
+    Shape:
+        a: (Na, D), b: (Nb, D) float64; candidates: (Na, Nb) bool, at least one True per row; returns (Na,) int64.
+    """
+    rows, cols = np.nonzero(candidates)  # row-major: columns ascend within each row
+    if rows.shape[0] > max_pairs:  # e.g. collapsed descriptors: a full exact matrix on b's distinct rows is cheaper
+        return np.argmin(exact_matrix_dedup(a, b, "L2"), axis=1)
+    dist = row_distances(a[rows], b[cols], "L2")
+    order = np.lexsort((cols, dist, rows))  # by row, then distance, then column
+    firsts = order[np.concatenate([[0], np.flatnonzero(np.diff(rows[order])) + 1])]
+    return cols[firsts]
+
+
+def _float32_tolerance(a_norm: np.ndarray, max_b_norm: float, dim: int) -> np.ndarray:
+    """Bound on the error of the single-precision ``|b|^2 - 2 a.b`` (inputs rounded to float32 included).
+
+    Rounding the inputs and a length-``dim`` float32 dot product are each within ``(dim + 2) * 2**-24`` of
+    ``(|a| + |b|)^2``; the bound doubles that and adds a margin, far above the errors seen in practice.
+
+    Shape:
+        a_norm: (Na,) row norms; returns (Na,) float32-safe float64 tolerances.
+    """
+    return 4.0 * (dim + 4) * 2.0**-24 * (a_norm + max_b_norm) ** 2 + 1e-30

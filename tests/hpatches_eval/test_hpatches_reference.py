@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hpatches_eval import evaluate, from_arrays
-from hpatches_eval.distances import exact_matrix, nearest_neighbours, row_distances
+from hpatches_eval.distances import exact_matrix, gathered_row_distances, nearest_neighbours, row_distances
 
 ID2T = {0: "ref", 1: "{}1", 2: "{}2", 3: "{}3", 4: "{}4", 5: "{}5"}
 POOLS = (6, 10, 20, 30, 100)
@@ -148,3 +148,38 @@ def test_row_distances_bitwise_equal_matrix():
     a, b = rng.normal(size=(30, 16)), rng.normal(size=(30, 16))
     for distance in ("L2", "L1"):
         np.testing.assert_array_equal(row_distances(a, b, distance), np.diag(exact_matrix(a, b, distance)))
+
+
+def test_nearest_neighbours_exact_below_float32_precision():
+    # candidates that differ only below float32 resolution: the single-precision ranking cannot separate them,
+    # so the exact float64 recomputation must pick the true nearest one (here, never the first of the group)
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(1, 16)) * 10.0
+    offsets = np.linspace(3e-9, 0.0, 12)[:, None] * np.ones((1, 16))
+    b = np.vstack([base + offsets, rng.normal(size=(30, 16)) * 10.0])
+    a = np.vstack([base, base + 1e-12, rng.normal(size=(5, 16)) * 10.0])
+    assert len(np.unique(b[:12].astype(np.float32), axis=0)) == 1  # indistinguishable in float32
+    idx, dist = nearest_neighbours(a, b)
+    full = exact_matrix(a, b)
+    np.testing.assert_array_equal(idx, np.argmin(full, axis=1))
+    np.testing.assert_array_equal(dist, full[np.arange(a.shape[0]), idx])
+    assert idx[0] == 11
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 1025, 2049])
+def test_row_distances_sum_dimensions_in_order(rows):
+    # magnitudes spread over 16 decades make any other summation order (pairwise, SIMD lanes) visible
+    rng = np.random.default_rng(rows)
+    a = rng.normal(size=(rows, 64)) * 10.0 ** rng.uniform(-4, 4, size=(rows, 64))
+    b = rng.normal(size=(rows, 64)) * 10.0 ** rng.uniform(-4, 4, size=(rows, 64))
+    expected = np.empty(rows)
+    for i in range(rows):
+        total = 0.0
+        for x, y in zip(a[i], b[i]):
+            total += (x - y) * (x - y)
+        expected[i] = np.sqrt(total)
+    np.testing.assert_array_equal(row_distances(a, b), expected)
+    table = np.vstack([a, b])
+    np.testing.assert_array_equal(
+        gathered_row_distances(table, np.arange(rows), np.arange(rows, 2 * rows)), expected
+    )
