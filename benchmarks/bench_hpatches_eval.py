@@ -82,17 +82,18 @@ def synthesize(cfg: dict, root: Path, rng: np.random.Generator):
     return arrays, tasks, int(sizes.sum())
 
 
-def reference_vs_library(arrays, tasks: Path, cfg: dict, library_s: dict, args, work: Path) -> dict:
+def reference_vs_library(arrays, tasks: Path, cfg: dict, library_s: dict, sizes: dict, work: Path) -> dict:
     """Times the official-style reference (`official_style_reference`) on a subsample of each task, checks that the
     library gives the same numbers on that subsample, and extrapolates the reference to the full size.
 
     Extrapolation is linear in what the reference loops over: pairs (verification), sum of N^2 over (sequence,
-    image) pairs (matching), queries (retrieval). ``library_s`` holds the library's full-size times.
+    image) pairs (matching), queries (retrieval). ``library_s`` holds the library's full-size times; ``sizes`` the
+    subsample: ``pairs`` per verification file, matching ``sequences``, retrieval ``queries``.
     """
     names = json.loads((tasks / "splits" / "splits.json").read_text())["bench"]["test"]
-    n_pairs = min(args.naive_pairs, cfg["pairs"])
-    match_seqs = names[: max(1, min(args.naive_sequences, len(names)))]
-    n_queries = min(args.naive_queries, cfg["queries"])
+    n_pairs = min(sizes["pairs"], cfg["pairs"])
+    match_seqs = names[: max(1, min(sizes["sequences"], len(names)))]
+    n_queries = min(sizes["queries"], cfg["queries"])
     sub = work / "tasks"
     (sub / "splits").mkdir(parents=True, exist_ok=True)
     (sub / "splits" / "splits.json").write_text(json.dumps({"bench": {"test": names, "train": []},
@@ -146,6 +147,43 @@ def reference_vs_library(arrays, tasks: Path, cfg: dict, library_s: dict, args, 
     return report
 
 
+def run_benchmark(cfg: dict, repeats: int = 1, seed: int = 0, reference: dict | None = None,
+                  work_dir: str | None = None) -> dict:
+    """Synthesises the problem, times each task (median of ``repeats``) and, if ``reference`` holds the subsample
+    sizes (``pairs``, ``sequences``, ``queries``), compares with the official-style reference. Returns the report."""
+    with tempfile.TemporaryDirectory(prefix="tmp_bench_", dir=work_dir) as tmp:
+        t0 = time.perf_counter()
+        arrays, tasks, tracks = synthesize(cfg, Path(tmp), np.random.default_rng(seed))
+        synth_s = time.perf_counter() - t0
+        base_rss = rss_mib()
+        print(f"synthesised {len(arrays) // 16} sequences, {tracks} tracks, {cfg['dim']}-d in {synth_s:.1f}s "
+              f"(peak RSS so far {base_rss:.0f} MiB)", flush=True)
+        rows, numbers = [], {}
+        for task in ("verification", "matching", "retrieval"):
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                res = evaluate(from_arrays(arrays, name="synthetic"), tasks_dir=tasks, split="bench", tasks=(task,))
+                times.append(time.perf_counter() - start)
+            numbers.update({k: v for k, v in res.flat().items() if k != "summary"})
+            numbers[f"summary_{task}"] = res.summary[task]
+            rows.append({"task": task, "median_s": statistics.median(times), "runs": len(times),
+                         "peak_rss_mib": rss_mib(), "summary": res.summary[task]})
+            print(f"  {task:<13} {rows[-1]['median_s']:7.2f} s   peak RSS {rows[-1]['peak_rss_mib']:7.0f} MiB   "
+                  f"score {res.summary[task]:.4f}", flush=True)
+        comparison = None
+        if reference is not None:
+            library_s = {r["task"]: r["median_s"] for r in rows}
+            comparison = reference_vs_library(arrays, tasks, cfg, library_s, reference, Path(tmp) / "sub")
+    return {
+        "benchmark": "hpatches_eval", "package_version": __version__, "config": cfg, "tracks": tracks, "seed": seed,
+        "repeats": repeats, "synthesis_s": synth_s, "baseline_peak_rss_mib": base_rss, "tasks": rows,
+        "total_s": sum(r["median_s"] for r in rows), "peak_rss_mib": rss_mib(), "naive": comparison,
+        "numbers": numbers, "cpu_count": os.cpu_count(), "python": platform.python_version(),
+        "numpy": np.__version__, "pandas": pd.__version__, "machine": platform.machine(),
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small problem (seconds)")
@@ -158,46 +196,17 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "hpatches_eval.json"))
     args = parser.parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    rng = np.random.default_rng(args.seed)
     results_dir = Path(args.out).parent
     results_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="tmp_bench_", dir=results_dir) as tmp:
-        t0 = time.perf_counter()
-        arrays, tasks, tracks = synthesize(cfg, Path(tmp), rng)
-        synth_s = time.perf_counter() - t0
-        base_rss = rss_mib()
-        print(f"synthesised {len(arrays) // 16} sequences, {tracks} tracks, {cfg['dim']}-d in {synth_s:.1f}s "
-              f"(peak RSS so far {base_rss:.0f} MiB)", flush=True)
-        rows, numbers = [], {}
-        for task in ("verification", "matching", "retrieval"):
-            times = []
-            for _ in range(args.repeats):
-                start = time.perf_counter()
-                res = evaluate(from_arrays(arrays, name="synthetic"), tasks_dir=tasks, split="bench", tasks=(task,))
-                times.append(time.perf_counter() - start)
-            numbers.update({k: v for k, v in res.flat().items() if k != "summary"})
-            numbers[f"summary_{task}"] = res.summary[task]
-            rows.append({"task": task, "median_s": statistics.median(times), "runs": len(times),
-                         "peak_rss_mib": rss_mib(), "summary": res.summary[task]})
-            print(f"  {task:<13} {rows[-1]['median_s']:7.2f} s   peak RSS {rows[-1]['peak_rss_mib']:7.0f} MiB   "
-                  f"score {res.summary[task]:.4f}", flush=True)
-        naive = None
-        if args.naive:
-            library_s = {r["task"]: r["median_s"] for r in rows}
-            naive = reference_vs_library(arrays, tasks, cfg, library_s, args, Path(tmp) / "sub")
-    total = sum(r["median_s"] for r in rows)
-    print(f"\n| task | median s | peak RSS MiB | score |\n|---|---|---|---|")
-    for r in rows:
+    reference = ({"pairs": args.naive_pairs, "sequences": args.naive_sequences, "queries": args.naive_queries}
+                 if args.naive else None)
+    report = run_benchmark(QUICK if args.quick else FULL, args.repeats, args.seed, reference, str(results_dir))
+    report["quick"] = args.quick
+    report["command"] = "python benchmarks/bench_hpatches_eval.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    print("\n| task | median s | peak RSS MiB | score |\n|---|---|---|---|")
+    for r in report["tasks"]:
         print(f"| {r['task']} | {r['median_s']:.2f} | {r['peak_rss_mib']:.0f} | {r['summary']:.4f} |")
-    print(f"| total | {total:.2f} | {rss_mib():.0f} | |")
-    report = {
-        "benchmark": "hpatches_eval", "package_version": __version__, "config": cfg, "quick": args.quick,
-        "tracks": tracks, "seed": args.seed, "repeats": args.repeats, "synthesis_s": synth_s,
-        "baseline_peak_rss_mib": base_rss, "tasks": rows, "total_s": total, "peak_rss_mib": rss_mib(),
-        "naive": naive, "numbers": numbers, "cpu_count": os.cpu_count(), "python": platform.python_version(),
-        "numpy": np.__version__, "pandas": pd.__version__, "machine": platform.machine(),
-    }
+    print(f"| total | {report['total_s']:.2f} | {report['peak_rss_mib']:.0f} | |")
     write_json_atomic(report, args.out)
     print(f"written {args.out}")
     return 0

@@ -3,8 +3,9 @@
 Median of ``--repeats`` timed runs after one warm-up, all rows in one process on the same machine:
 inference patches/s on the same 32x32 patches (Keras HardNet, the shipped denoiser + HardNet pipeline, OpenCV SIFT,
 a minimal PyTorch HardNet) with HardNet's achieved GFLOP/s (convs counted analytically) vs a float32 numpy matmul;
-training pairs/s (512 pairs, hardest-in-batch, Adam) in Keras vs PyTorch; hpatches_eval verification vs the naive
-per-pair loop of ``bench_hpatches_eval.py`` (imported) on a split-a-sized problem, with the max abs difference.
+training pairs/s (512 pairs, hardest-in-batch, Adam) in Keras vs PyTorch; hpatches_eval (all three tasks) vs the
+official-style per-pair reference of ``bench_hpatches_eval.py`` (imported) on a split-a-sized problem, with the max
+abs difference of the numbers.
 torch is optional (not in requirements.txt); without it the PyTorch rows are skipped with a note.
 
 Usage: ``.venv/bin/python benchmarks/bench_throughput.py [--quick] [--repeats 3] [--out FILE]``
@@ -17,7 +18,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -224,34 +224,19 @@ def training_rows(patches, repeats, steps, batch_pairs=512) -> list:
     return rows
 
 
-def hpatches_eval_rows(quick: bool, naive_pairs: int, seed: int = 0) -> tuple[list, dict]:
-    """Library vs the naive per-pair loop of ``bench_hpatches_eval`` on the same verification pairs."""
+def hpatches_eval_rows(quick: bool, repeats: int, seed: int = 0) -> tuple[list, dict]:
+    """All three tasks: the library at full split-a size vs the official-style reference (``bench_hpatches_eval``)."""
     import bench_hpatches_eval as bench
 
-    cfg = bench.QUICK if quick else bench.FULL
-    with tempfile.TemporaryDirectory(prefix="tmp_throughput_") as tmp:
-        arrays, tasks, tracks = bench.synthesize(cfg, Path(tmp), np.random.default_rng(seed))
-        n = min(naive_pairs, cfg["pairs"])
-        slow, slow_s = bench.naive_verification(arrays, tasks, n)
-        fast, fast_s = bench.fast_verification_subsample(arrays, tasks, n, Path(tmp) / "sub")
-        start = time.perf_counter()
-        bench.evaluate(bench.from_arrays(arrays), tasks_dir=tasks, split="bench", tasks=("verification",))
-        full_s = time.perf_counter() - start
-    diff = max(abs(slow[k] - fast[k]) for k in slow)
-    pairs_done = 9 * n  # 3 files x 3 levels
-    naive_full_s = slow_s / n * cfg["pairs"]
-    rows = [
-        {"row": f"hpatches_eval verification, {n:,} pairs/file: naive per-pair loop", "seconds": slow_s,
-         "pairs_per_s": pairs_done / slow_s},
-        {"row": f"hpatches_eval verification, {n:,} pairs/file: library", "seconds": fast_s,
-         "pairs_per_s": pairs_done / fast_s},
-        {"row": f"hpatches_eval verification, {cfg['pairs']:,} pairs/file: library (naive extrapolated "
-                f"{naive_full_s:.0f} s)", "seconds": full_s, "pairs_per_s": 9 * cfg["pairs"] / full_s},
-    ]
-    info = {"config": cfg, "tracks": tracks, "naive_pairs_per_file": n, "naive_s": slow_s, "library_same_pairs_s": fast_s,
-            "library_full_s": full_s, "naive_full_extrapolated_s": naive_full_s, "max_abs_diff": diff,
-            "speedup_same_pairs": slow_s / fast_s, "speedup_full_extrapolated": naive_full_s / full_s}
-    return rows, info
+    sizes = {"pairs": 5_000, "sequences": 2, "queries": 100} if quick else {"pairs": 50_000, "sequences": 4,
+                                                                           "queries": 500}
+    report = bench.run_benchmark(bench.QUICK if quick else bench.FULL, repeats, seed, sizes)
+    rows = []
+    for task, item in report["naive"]["tasks"].items():
+        rows.append({"row": f"hpatches_eval {task}: official-style reference (extrapolated)",
+                     "seconds": item["reference_full_s_extrapolated"]})
+        rows.append({"row": f"hpatches_eval {task}: library", "seconds": item["library_full_s"]})
+    return rows, report
 
 
 def main(argv=None) -> int:
@@ -260,13 +245,11 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per row (median reported)")
     parser.add_argument("--patches", type=int, default=4096)
     parser.add_argument("--train-steps", type=int, default=3, help="training steps per timed run")
-    parser.add_argument("--naive-pairs", type=int, default=100_000, help="pairs per verification file for the naive loop")
     parser.add_argument("--skip-eval", action="store_true", help="skip the hpatches_eval rows")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "throughput.json"))
     args = parser.parse_args(argv)
     if args.quick:
         args.patches, args.train_steps, args.repeats = min(args.patches, 1024), 1, min(args.repeats, 2)
-        args.naive_pairs = min(args.naive_pairs, 20_000)
     started = time.perf_counter()
     info = machine_info()
     print(f"machine: {info['cpu_count']} CPUs, {info['cpu_model']}, load average {info.get('load_average')}", flush=True)
@@ -276,7 +259,7 @@ def main(argv=None) -> int:
     print("inference done", flush=True)
     train_rows = training_rows(patches, args.repeats, args.train_steps)
     print("training done", flush=True)
-    eval_rows, eval_info = ([], None) if args.skip_eval else hpatches_eval_rows(args.quick, args.naive_pairs)
+    eval_rows, eval_info = ([], None) if args.skip_eval else hpatches_eval_rows(args.quick, args.repeats)
     rows = inf_rows + train_rows + eval_rows
     by = {r["row"]: r for r in rows}
     ratios = {}
@@ -288,8 +271,9 @@ def main(argv=None) -> int:
         ratios["training_vs_torch"] = (by["training: Keras HardNet (hardest-in-batch, Adam)"]["pairs_per_s"]
                                        / torch_train["pairs_per_s"])
     if eval_info:
-        ratios["hpatches_eval_vs_naive"] = eval_info["speedup_same_pairs"]
-        ratios["hpatches_eval_vs_naive_full_extrapolated"] = eval_info["speedup_full_extrapolated"]
+        ratios["hpatches_eval_vs_naive"] = eval_info["naive"]["speedup"]
+        for task, item in eval_info["naive"]["tasks"].items():
+            ratios[f"hpatches_eval_{task}_vs_naive"] = item["speedup"]
     ratios["keras_hardnet_vs_sift"] = (by["inference: Keras HardNet"]["patches_per_s"]
                                        / by["inference: OpenCV SIFT (centre keypoint)"]["patches_per_s"])
     ratios["hardnet_fraction_of_matmul_ceiling"] = by["inference: Keras HardNet"]["gflops"] / ceiling
@@ -308,7 +292,8 @@ def main(argv=None) -> int:
     if not torch_inf:
         print("note: torch is not importable; the PyTorch reference rows are skipped (pip install torch to add them)")
     if eval_info:
-        print(f"hpatches_eval: max |diff| vs naive = {eval_info['max_abs_diff']:.1e}")
+        diff = max(item["max_abs_diff"] for item in eval_info["naive"]["tasks"].values())
+        print(f"hpatches_eval: max |diff| vs the official-style reference = {diff:.1e}")
     info["load_average_end"] = list(os.getloadavg())
     report = {"benchmark": "throughput", "quick": args.quick, "repeats": args.repeats, "patches": len(patches),
               "patch_source": patch_source, "train_steps": args.train_steps, "batch_pairs": 512,
