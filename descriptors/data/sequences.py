@@ -149,14 +149,22 @@ def list_sequence_folders(root: str | Path) -> list[Path]:
 
 
 def write_image_sequence(folder: str | Path, sequence: ImageSequence, ext: str = ".ppm") -> Path:
-    """Writes ``sequence`` as ``<folder>/<name>/1..6<ext>`` plus ``H_1_2..H_1_6``; returns the sequence folder."""
+    """Writes ``sequence`` as ``<folder>/<name>/1..6<ext>`` plus ``H_1_2..H_1_6``; returns the sequence folder.
+
+    Grey images written as ``.ppm`` (a colour format: the official sequences' extension) are stored with three
+    equal channels, so reading them back and converting to grey gives the same pixels.
+    """
     out = Path(folder) / sequence.name
     out.mkdir(parents=True, exist_ok=True)
     for index, image in enumerate(sequence.images, start=1):
+        if ext.lower() == ".ppm" and image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         fd, tmp = tempfile.mkstemp(suffix=ext, dir=out)
         os.close(fd)
         if not cv2.imwrite(tmp, image):
-            raise OSError(f"cv2.imwrite could not write {tmp}")
+            os.unlink(tmp)
+            raise OSError(f"cv2.imwrite could not write image {index} of {sequence.name!r} as {ext} "
+                          f"(shape {image.shape}, dtype {image.dtype})")
         os.replace(tmp, out / f"{index}{ext}")
     for k, h in enumerate(sequence.homographies, start=2):
         fd, tmp = tempfile.mkstemp(dir=out)

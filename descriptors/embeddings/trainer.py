@@ -10,7 +10,6 @@ checks and `config.json`, `build_loss`, `build_optimizer` and `build_schedule`. 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import inspect
 import json
 from pathlib import Path
@@ -32,8 +31,8 @@ from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.batches import epoch_rng
 from descriptors.training.checkpoints import RunState, atomic_write_text
 from descriptors.training.optimizers import build_optimizer, build_schedule
+from descriptors.training.run_dir import hashed_run_dir, prepare_run_dir
 from descriptors.training.stage import Stage, run_stage
-from descriptors.training.trainer import RESUME_IGNORED, _prepare_run_dir
 from descriptors.training.tuple_encoder import TupleEncoder
 
 STAGE = "embedder"
@@ -51,9 +50,7 @@ class EmbedResult:
 
 def default_run_dir(config: EmbedConfig) -> Path:
     """``runs/embed-<backbone>-<loss>-<hash of every result-affecting option>``."""
-    values = {k: v for k, v in config.to_dict().items() if k not in RESUME_IGNORED}
-    digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:8]
-    return Path("runs") / f"embed-{config.backbone}-{config.loss}-{digest}"
+    return hashed_run_dir(config, f"embed-{config.backbone}-{config.loss}")
 
 
 def load_data(config: EmbedConfig) -> LabelledImages:
@@ -180,7 +177,7 @@ def train_embedding(config: EmbedConfig | None = None, data: LabelledImages | No
             raise ConfigError(f"`channels` must match the data ({data.image_shape[-1]}). Received: {config.channels}")
     train, val, test = split_data(data, config)
     stage = make_stage(config, train, val)  # validates p against the data before any file is written
-    run_dir = _prepare_run_dir(config)
+    run_dir = prepare_run_dir(config, default_run_dir(config))
     keras.utils.set_random_seed(config.seed)
     model = run_stage(stage, run_dir, RunState(run_dir), config.verbose)
     result = EmbedResult(run_dir=run_dir, config=config, model=model)

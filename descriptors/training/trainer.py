@@ -7,15 +7,12 @@ Usable from notebooks (`train(...)`) and from the CLI (`python -m descriptors.tr
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from descriptors.data.patch_tracks import PatchTracks, load_tracks
-from descriptors.errors import ConfigError
 from descriptors.losses.arcface import ArcFaceHead
 from descriptors.losses.registry import build_configured_loss
 from descriptors.models.registry import build_denoiser, build_descriptor
@@ -28,11 +25,11 @@ from descriptors.training.distribution import distribution_scope
 from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.optimizers import build_optimizer, build_schedule
 from descriptors.training.pk_sampling import pk_batches
+from descriptors.training.run_dir import hashed_run_dir, prepare_run_dir
 from descriptors.training.stage import Stage, run_stage
 from descriptors.training.tuple_encoder import TupleEncoder
 
 VALIDATION_FRACTION = 0.05
-RESUME_IGNORED = ("resume", "verbose", "evaluate", "output_dir")
 
 
 @dataclasses.dataclass
@@ -48,27 +45,7 @@ class RunResult:
 
 def default_run_dir(config: TrainConfig) -> Path:
     """``runs/<descriptor>-<loss>-<hash of every result-affecting option>``."""
-    values = {k: v for k, v in config.to_dict().items() if k not in RESUME_IGNORED}
-    digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:8]
-    return Path("runs") / f"{config.descriptor}-{config.loss}-{digest}"
-
-
-def _prepare_run_dir(config: TrainConfig) -> Path:
-    run_dir = Path(config.output_dir) if config.output_dir else default_run_dir(config)
-    saved = run_dir / "config.json"
-    if saved.is_file():
-        previous = json.loads(saved.read_text())
-        if not config.resume and (run_dir / "state.json").is_file():
-            raise ConfigError(f"{run_dir} already holds a run: pass --resume to continue it or choose --output-dir.")
-        changed = sorted(k for k, v in config.to_dict().items() if k not in RESUME_IGNORED and previous.get(k) != v)
-        if changed:
-            raise ConfigError(
-                f"Cannot resume {run_dir} with different options {changed}: the run was started with "
-                + ", ".join(f"{k}={previous.get(k)!r}" for k in changed)
-            )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(saved, json.dumps(config.to_dict(), indent=2))
-    return run_dir
+    return hashed_run_dir(config, f"{config.descriptor}-{config.loss}")
 
 
 def _split_validation(num_tracks: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -189,7 +166,7 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
         ConfigError: for invalid options, before any work starts.
     """
     config = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
-    run_dir = _prepare_run_dir(config)
+    run_dir = prepare_run_dir(config, default_run_dir(config))
     keras.utils.set_random_seed(config.seed)
     data = resolve_training_data(config)
     state = RunState(run_dir)

@@ -34,6 +34,15 @@ def test_round_trip(tmp_path, ext):
     assert list_sequence_folders(tmp_path) == [folder]
 
 
+def test_grey_ppm_round_trip(tmp_path):
+    sequence = _sequence(color=False)
+    folder = write_image_sequence(tmp_path, sequence)  # .ppm holds colour only: stored as 3 equal channels
+    back = read_image_sequence(folder)
+    for i, image in enumerate(sequence.images):
+        np.testing.assert_array_equal(back.gray(i), image)
+    assert not list(folder.glob("tmp*"))
+
+
 def test_grey_jpg_images(tmp_path):
     folder = write_image_sequence(tmp_path, _sequence(color=False), ext=".jpg")
     back = read_image_sequence(folder)

@@ -91,7 +91,7 @@ def test_json_and_plot(pair_table, tmp_path):
 def test_reads_sequence_folders_from_disk(tmp_path, astronaut_gray):
     small = cv2.resize(astronaut_gray, (160, 160), interpolation=cv2.INTER_AREA)
     for sequence in _sequences(small):
-        write_image_sequence(tmp_path, sequence, ext=".png")  # .ppm of a grey image fails on OpenCV 5
+        write_image_sequence(tmp_path, sequence, ext=".png")
     table = evaluate_sequences(tmp_path, ImageMatcher("sift", max_keypoints=200), progress=False)
     assert isinstance(table, pd.DataFrame) and sorted(table["sequence"].unique()) == ["i_made", "v_made"]
     assert table["method"].unique().tolist() == ["opencv-sift"]
