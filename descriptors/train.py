@@ -42,6 +42,8 @@ HELP = {
     "tuples_per_epoch": "pairs or triplets per epoch",
     "joint_epochs": "epochs of end-to-end fine-tuning of denoiser + descriptor (0 = off)",
     "denoiser_residual": "predict the noise (default: the denoiser's preset)",
+    "denoiser_momentum": "momentum of the denoiser's sgd/rmsprop (nesterov for sgd); default: --momentum",
+    "momentum": "momentum of sgd (nesterov when > 0) and rmsprop, in [0, 1)",
     "sampling": "auto: HardNet pair batches for hardest_in_batch, random triplets otherwise",
     "resume": "continue the run in --output-dir after an interruption",
     "evaluate": "evaluate on the split's test sequences at the end",

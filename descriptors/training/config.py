@@ -49,6 +49,7 @@ class TrainConfig(ConfigIO):
     denoiser_learning_rate: float = 1e-3
     denoiser_batch_size: int = 256
     denoiser_optimizer: str = "adam"
+    denoiser_momentum: float | None = None
     # Descriptor stage.
     descriptor: str = "hardnet"
     loss: str = "hardest_in_batch"
@@ -117,6 +118,10 @@ class TrainConfig(ConfigIO):
         for name in ("denoiser_epochs", "joint_epochs", "weight_decay"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"`{name}` must be >= 0. Received: {name}={getattr(self, name)!r}")
+        for name in ("momentum", "denoiser_momentum"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < 1:
+                raise ConfigError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
         for name in ("learning_rate", "denoiser_learning_rate", "joint_learning_rate", "margin"):
             _check_positive(name, getattr(self, name))
         if not 0 <= self.warmup_fraction < 1:

@@ -70,7 +70,8 @@ def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, v
         rate = build_schedule("warmup_cosine", config.denoiser_learning_rate, steps, config.warmup_fraction)
         if config.denoiser_optimizer == "sgd":  # the coursework recipe: plain constant-rate SGD
             rate = config.denoiser_learning_rate
-        optimizer = build_optimizer(config.denoiser_optimizer, rate, config.momentum)
+        momentum = config.momentum if config.denoiser_momentum is None else config.denoiser_momentum
+        optimizer = build_optimizer(config.denoiser_optimizer, rate, momentum)
         model.compile(optimizer=optimizer, loss=config.denoiser_loss, metrics=["mae"])
         return model
 

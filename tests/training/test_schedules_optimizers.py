@@ -46,3 +46,19 @@ def test_plateau_halves_after_patience():
         plateau.update(val, optimizer)
     assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(0.025)
     assert plateau.to_dict() == {"best": 0.5, "wait": 0}
+
+
+def test_denoiser_momentum_is_separate_from_the_descriptor_momentum():
+    # the coursework recipe: denoiser SGD with nesterov momentum 0.9, descriptor SGD without momentum
+    from descriptors.data.patch_tracks import PatchTracks
+    from descriptors.training.config import TrainConfig
+    from descriptors.training.trainer import _denoiser_stage
+
+    tracks = PatchTracks(np.zeros((4, 16, 32, 32), np.uint8), np.zeros(4, np.int32), ("v_toy",))
+    ids = (np.arange(3), np.arange(3, 4))
+    for denoiser_momentum, expected in ((0.9, 0.9), (None, 0.0)):
+        config = TrainConfig(denoiser="coursework_shallow_unet", denoiser_optimizer="sgd",
+                             denoiser_momentum=denoiser_momentum, optimizer="sgd", momentum=0.0)
+        optimizer = _denoiser_stage(config, tracks, tracks, *ids).build_model().optimizer
+        assert optimizer.momentum == pytest.approx(expected)
+        assert optimizer.nesterov == (expected > 0)

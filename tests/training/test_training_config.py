@@ -45,6 +45,8 @@ def test_pair_sampling_is_chosen_for_hardest_in_batch_only():
         ({"data": "hpatches", "data_dir": "."}, r"hpatches-release has no noisy patches"),
         ({"denoiser": "none", "joint_epochs": 1}, r"`joint_epochs` > 0 needs a denoiser"),
         ({"warmup_fraction": 1.5}, r"`warmup_fraction` must be in \[0, 1\)"),
+        ({"momentum": 1.0}, r"`momentum` must be in \[0, 1\)\. Received: momentum=1\.0"),
+        ({"denoiser_momentum": -0.1}, r"`denoiser_momentum` must be in \[0, 1\)"),
         ({"batch_size": 1}, r"`batch_size` must be at least 2"),
         ({"bogus": 1}, r"Unknown config keys \['bogus'\]"),
     ],
