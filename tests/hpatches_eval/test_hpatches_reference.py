@@ -2,15 +2,22 @@
 
 The reference below mirrors hpatches-benchmark ``python/utils/tasks.py`` and ``metrics.py`` line by line (per-pair
 Python loops, ``np.argsort(kind="mergesort")``, full distance matrices, float32 query/distractor cast), with
-distances as per-pair float64 sums (the same arithmetic as scipy's ``cdist`` loop).
+distances as per-pair float64 sums (the same arithmetic as scipy's ``cdist`` loop). Its ``tpfp`` is the one of
+``benchmarks/official_style_reference.py`` (the speed benchmark's reference), so this test also checks that one.
 """
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hpatches_eval import evaluate, from_arrays
-from hpatches_eval.distances import exact_matrix, gathered_row_distances, nearest_neighbours, row_distances
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from official_style_reference import tpfp as ref_tpfp  # noqa: E402  (the benchmark's transcription of the official tpfp)
+
+from hpatches_eval import evaluate, from_arrays  # noqa: E402
+from hpatches_eval.distances import exact_matrix, gathered_row_distances, nearest_neighbours, row_distances  # noqa: E402
 
 ID2T = {0: "ref", 1: "{}1", 2: "{}2", 3: "{}3", 4: "{}4", 5: "{}5"}
 POOLS = (6, 10, 20, 30, 100)
@@ -23,24 +30,6 @@ def ref_dist(a, b, distance):
     for x, y in zip(a, b):
         total += (x - y) * (x - y) if distance == "L2" else abs(x - y)
     return float(np.sqrt(total)) if distance == "L2" else float(total)
-
-
-def ref_tpfp(scores, labels, numpos=None):
-    p = int(np.sum(labels))
-    n = len(labels) - p
-    if numpos is not None:
-        extra = numpos - p
-        p = numpos
-        scores = np.hstack((scores, np.repeat(-np.inf, extra)))
-        labels = np.hstack((labels, np.repeat(1, extra)))
-    perm = np.argsort(-scores, kind="mergesort", axis=0)
-    scores = scores[perm]
-    stop = np.max(np.where(scores > -np.inf))
-    perm = perm[0 : stop + 1]
-    labels = labels[perm]
-    tp = np.hstack((0, np.cumsum(labels == 1)))
-    fp = np.hstack((0, np.cumsum(labels == 0)))
-    return tp, fp, p, n
 
 
 def ref_trapz(y, x):
