@@ -5,9 +5,9 @@ Every distance that decides a ranking is computed the same way: in float64, ``su
 So a given pair of vectors always gets bit-identical distances, whichever function computed it, and exact ties
 (duplicated or quantised descriptors) stay exact ties, which the official stable-sort tie rules depend on.
 
-For speed, L2 matrices are first computed with the BLAS expansion ``|a|^2 + |b|^2 - 2 a.b`` (`approx_sq_l2`), whose
-error is bounded by `l2_tolerance`; callers only use it to decide comparisons that are clear by more than that
-tolerance and recompute the rest exactly (`exact_matrix`, `nearest_neighbours`).
+For speed, L2 comparisons are first made on a BLAS expansion with a bounded error and only the unclear ones are
+recomputed exactly: retrieval uses the float64 ``|a|^2 + |b|^2 - 2 a.b`` (`approx_sq_l2`, error bound
+`l2_tolerance`); `nearest_neighbours` ranks with the float32 ``|b|^2 - 2 a.b`` (error bound `_float32_tolerance`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ DISTANCES = ("L2", "L1")
 _REL_TOL = 1e-9  # far above the expansion's error (~D * 1.1e-16 relative to (|a| + |b|)^2)
 _PAIR_BLOCK = 128  # pairs per block: both gathered blocks stay in L1/L2 while written transposed
 _MATRIX_CELLS = 4_000_000  # float64 cells per block of an exact matrix (32 MB)
+_FEW_ROWS = 16  # up to this many rows of `a`, `exact_matrix_dedup` skips the search for b's distinct rows
 
 
 def check_distance(distance: str) -> str:
@@ -107,7 +108,12 @@ def exact_matrix(a: np.ndarray, b: np.ndarray, distance: str = "L2") -> np.ndarr
 
 
 def exact_matrix_dedup(a: np.ndarray, b: np.ndarray, distance: str = "L2") -> np.ndarray:
-    """`exact_matrix` computed on the distinct rows of ``b`` only (fast for collapsed descriptors), same values."""
+    """`exact_matrix` computed on the distinct rows of ``b`` only (fast for collapsed descriptors), same values.
+
+    For a few rows of ``a`` the plain matrix is cheaper than finding ``b``'s distinct rows, so it is used directly.
+    """
+    if a.shape[0] <= _FEW_ROWS:
+        return exact_matrix(a, b, distance)
     unique, inverse = np.unique(b, axis=0, return_inverse=True)
     if unique.shape[0] > 0.5 * b.shape[0]:
         return exact_matrix(a, b, distance)
@@ -160,14 +166,14 @@ def nearest_neighbours(a: np.ndarray, b: np.ndarray, distance: str = "L2", block
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     idx = np.empty(a.shape[0], dtype=np.int64)
-    if distance == "L2" and b.shape[0]:
-        b32 = b.astype(np.float32)
-        b_t = np.ascontiguousarray(b32.T)
+    ranked_by_blas = distance == "L2" and b.shape[0] > 0
+    if ranked_by_blas:
+        b_t = np.ascontiguousarray(b.T, dtype=np.float32)
         b_sq = squared_norms(b).astype(np.float32)
         max_b = float(np.sqrt(b_sq.max()))
     for start in range(0, a.shape[0], block_rows):
         block = a[start : start + block_rows]
-        if distance == "L1" or not b.shape[0]:
+        if not ranked_by_blas:
             idx[start : start + block.shape[0]] = np.argmin(exact_matrix(block, b, distance), axis=1)
             continue
         scores = (block * -2.0).astype(np.float32) @ b_t  # -2 a.b (scaling by -2 is exact)

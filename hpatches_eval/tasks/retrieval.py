@@ -148,9 +148,7 @@ def evaluate_retrieval(
                 counts, unsure = _count_closer(matrix, thresholds**2, starts, end, tol=tol)
                 del matrix
                 if unsure.any():
-                    unsure_rows = q_desc[rows[unsure]]
-                    few = unsure_rows.shape[0] <= 16  # a few rows: finding b's distinct rows would cost more
-                    exact = (exact_matrix if few else exact_matrix_dedup)(unsure_rows, group_desc, "L2")
+                    exact = exact_matrix_dedup(q_desc[rows[unsure]], group_desc, "L2")
                     counts[unsure] = _count_closer(exact, thresholds[unsure], starts, end)[0]
             else:
                 matrix = exact_matrix(q_desc[rows], group_desc, "L1")
