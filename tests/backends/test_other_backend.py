@@ -1,7 +1,7 @@
 """The loss and model tests on a second Keras backend (JAX), in a subprocess: the backend is fixed at import.
 
-Deselected there: the five existing tests that take gradients with `tf.GradientTape` (TensorFlow-only by
-construction; they run on the TensorFlow pass of the suite).
+All of them run there, the gradient checks included (they differentiate through the `value_and_gradient` fixture
+of tests/conftest.py, which uses the active backend's autodiff).
 """
 
 import importlib.util
@@ -19,8 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 def test_losses_and_models_pass_on_jax():
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "pytest", "tests/losses", "tests/models", "-q", "-p", "no:cacheprovider",
-               "-k", "not gradient", "-x"]
+    command = [sys.executable, "-m", "pytest", "tests/losses", "tests/models", "-q", "-p", "no:cacheprovider", "-x"]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout.strip().splitlines()[-1]
