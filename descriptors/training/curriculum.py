@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from descriptors.errors import ConfigError
+from descriptors.training.batches import PREFETCH_WORKERS
 
 
 def opms_difficulty(epoch: int, epochs: int, start: float = 0.2) -> float:
@@ -40,6 +41,7 @@ class CurriculumBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, batches, difficulty: float, **kwargs):
+        kwargs.setdefault("workers", PREFETCH_WORKERS)
         super().__init__(**kwargs)
         self.batches, self.difficulty = batches, float(difficulty)
 
