@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from descriptors.errors import ConfigError
+from descriptors.training.batches import PREFETCH_WORKERS
 
 LAYOUTS = ("pk", "triplets")
 
@@ -71,6 +72,7 @@ class PKBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, images, labels, plan, augment=None, augment_seed: int = 0, **kwargs):
+        kwargs.setdefault("workers", PREFETCH_WORKERS)  # see PREFETCH_WORKERS: avoids a tf.data stall per epoch
         super().__init__(**kwargs)
         self.images, self.labels = images, np.asarray(labels)
         self.plan = np.asarray(plan)

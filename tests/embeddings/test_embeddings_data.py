@@ -1,5 +1,7 @@
 """Image sources, offline default sets, PK batch plans and the seeded per-image augmentation policies."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import pytest
@@ -104,6 +106,20 @@ def test_pk_batches_layout(rng):
     augmented = PKBatches(images, labels, plan, augment=Augmenter("noise"), augment_seed=5)
     np.testing.assert_array_equal(augmented[0][0], augmented[0][0])
     assert not np.array_equal(augmented[0][0], PKBatches(images, labels, plan)[0][0])
+
+
+def test_augmented_batches_are_the_same_when_built_by_concurrent_threads():
+    # PKBatches is prefetched by worker threads: every policy must give, per batch index, what a lone thread gives
+    data = load_digits_images(16)
+    plan = plan_pk_batches(data.labels, 4, 2, 8, np.random.default_rng(0))
+    batches = PKBatches(data.images, data.labels, plan, augment=Augmenter("basic+blur+randaugment+trivialaugment"),
+                        augment_seed=3)
+    assert batches.workers >= 2
+    alone = [batches[i][0] for i in range(len(batches))]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda i: batches[i][0], range(len(batches))))
+    for one, other in zip(alone, together):
+        np.testing.assert_array_equal(one, other)
 
 
 @pytest.mark.parametrize("spec", ["basic", "flip+crop+jitter+blur+noise", "randaugment", "autoaugment",
