@@ -8,11 +8,10 @@ images of the row's class and the first image of the next row's class. Every bat
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
 from descriptors.errors import ConfigError
-from descriptors.training.batches import PREFETCH_WORKERS
+from descriptors.training.prefetched_batches import PrefetchedBatches
 
 LAYOUTS = ("pk", "triplets")
 
@@ -56,7 +55,7 @@ def pk_to_triplets(plan: np.ndarray) -> np.ndarray:
     return np.stack([plan[:, :, 0], plan[:, :, 1], negatives], axis=-1)
 
 
-class PKBatches(keras.utils.PyDataset):
+class PKBatches(PrefetchedBatches):
     """Batches `(x, y)`: x float32 (P, K', H, W, C) on 0..255, y float32 (P,) the class of each row.
 
     Args:
@@ -72,7 +71,6 @@ class PKBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, images, labels, plan, augment=None, augment_seed: int = 0, **kwargs):
-        kwargs.setdefault("workers", PREFETCH_WORKERS)  # see PREFETCH_WORKERS: avoids a tf.data stall per epoch
         super().__init__(**kwargs)
         self.images, self.labels = images, np.asarray(labels)
         self.plan = np.asarray(plan)

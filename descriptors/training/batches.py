@@ -6,7 +6,6 @@ exactly the batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
 from descriptors.data.sampling import (
@@ -17,16 +16,7 @@ from descriptors.data.sampling import (
     pair_batches,
     random_triplets,
 )
-
-
-PREFETCH_WORKERS = 2
-"""Threads that prepare batches ahead of the model (Keras' ordered enqueuer: batch order is kept).
-
-With more than one worker Keras feeds TensorFlow through its enqueuer and turns tf.data autotuning off. With a
-single worker, the autotuned ``from_generator`` pipeline kept every ``fit`` call waiting 15-30 s after its last
-batch (a sleeping optimisation thread), about 40% of a 20,000-pair HardNet epoch on 2 cores. Batches are a pure
-function of their index, so the number of workers never changes what is trained.
-"""
+from descriptors.training.prefetched_batches import PrefetchedBatches
 
 
 def epoch_rng(seed: int, epoch: int, stream: int = 0) -> np.random.Generator:
@@ -48,7 +38,7 @@ def plan_tuples(num_tracks: int, count: int, batch_size: int, arity: int, sampli
     return plan if arity == 3 else plan[:, :2]
 
 
-class TupleBatches(keras.utils.PyDataset):
+class TupleBatches(PrefetchedBatches):
     """Batches of tuples of patches for a descriptor loss.
 
     Yields ``(x, y)`` with x float32 (B, K, P, P, 1) on the 0..255 scale and y float32 (B,) the track id of each
@@ -62,7 +52,6 @@ class TupleBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, patches, plan, batch_size: int, augment_seed=None, **kwargs):
-        kwargs.setdefault("workers", PREFETCH_WORKERS)
         super().__init__(**kwargs)
         if patches.shape[1] != NUM_VIEWS:
             raise ValueError(f"`patches` must have shape (T, {NUM_VIEWS}, P, P). Received: {patches.shape}")
@@ -83,7 +72,7 @@ class TupleBatches(keras.utils.PyDataset):
         return x, rows[:, 0, 0].astype(np.float32)
 
 
-class DenoisePairs(keras.utils.PyDataset):
+class DenoisePairs(PrefetchedBatches):
     """Batches of (noisy, clean) patches, float32 (B, P, P, 1) on the 0..255 scale.
 
     Args:
@@ -94,7 +83,6 @@ class DenoisePairs(keras.utils.PyDataset):
     """
 
     def __init__(self, noisy, clean, order, batch_size: int, **kwargs):
-        kwargs.setdefault("workers", PREFETCH_WORKERS)
         super().__init__(**kwargs)
         if noisy.shape != clean.shape:
             raise ValueError(f"`noisy` and `clean` must have the same shape. Received: {noisy.shape}, {clean.shape}")

@@ -9,11 +9,10 @@ already compiled by the JAX backend, which bakes such values into the jitted fun
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
 from descriptors.errors import ConfigError
-from descriptors.training.batches import PREFETCH_WORKERS
+from descriptors.training.prefetched_batches import PrefetchedBatches
 
 
 def opms_difficulty(epoch: int, epochs: int, start: float = 0.2) -> float:
@@ -32,7 +31,7 @@ def opms_difficulty(epoch: int, epochs: int, start: float = 0.2) -> float:
     return float(start + (1.0 - start) * fraction)
 
 
-class CurriculumBatches(keras.utils.PyDataset):
+class CurriculumBatches(PrefetchedBatches):
     """Wraps a `PyDataset` of ``(x, y)`` with y (B,) and yields ``(x, y2)`` with y2 (B, 2) = (y, difficulty).
 
     Args:
@@ -41,7 +40,6 @@ class CurriculumBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, batches, difficulty: float, **kwargs):
-        kwargs.setdefault("workers", PREFETCH_WORKERS)
         super().__init__(**kwargs)
         self.batches, self.difficulty = batches, float(difficulty)
 
