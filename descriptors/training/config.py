@@ -76,6 +76,8 @@ class TrainConfig(ConfigIO):
     # Joint fine-tune of denoiser + descriptor through the descriptor loss (0 = off).
     joint_epochs: int = 0
     joint_learning_rate: float = 1e-4
+    # Warm start: a saved DescriptorPipeline folder whose descriptor (and denoiser) weights start the stages.
+    init_from: str | None = None
     # Run.
     seed: int = 42
     output_dir: str | None = None
@@ -143,6 +145,12 @@ class TrainConfig(ConfigIO):
             )
         if self.joint_epochs and self.denoiser == "none":
             raise ConfigError("`joint_epochs` > 0 needs a denoiser. Received: denoiser='none'")
+        if self.init_from is not None and not (Path(self.init_from) / "pipeline.json").is_file():
+            raise ConfigError("`init_from` must be a saved pipeline folder (with pipeline.json), e.g. "
+                              f"descriptors/weights/default or RUN/pipeline. Received: init_from={self.init_from!r}")
+        if self.init_from is not None and self.distribute != "none":
+            raise ConfigError("`init_from` loads its models outside a distribution scope, so it needs "
+                              f"distribute='none'. Received: distribute={self.distribute!r}")
 
     @property
     def sampling_kind(self) -> str:

@@ -57,7 +57,7 @@ def run_stage(stage: Stage, run_dir: Path, state: RunState, verbose: int = 1) ->
     best_path = run_dir / f"{stage.name}.keras"
     recorded = state.stage(stage.name)
     if recorded.get("done") and best_path.is_file():
-        return keras.saving.load_model(best_path)
+        return keras.saving.load_model(best_path, compile=False)
     start = int(recorded.get("epochs_done", 0))
     if start:
         model = keras.saving.load_model(run_dir / recorded["checkpoint"])
@@ -98,4 +98,4 @@ def run_stage(stage: Stage, run_dir: Path, state: RunState, verbose: int = 1) ->
     if not best_path.is_file():  # zero epochs: export the untrained model
         atomic_save_model(stage.export(model), best_path)
     state.mark_done(stage.name)
-    return keras.saving.load_model(best_path)
+    return keras.saving.load_model(best_path, compile=False)  # inference models: no optimizer state

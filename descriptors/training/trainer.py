@@ -13,9 +13,10 @@ import keras
 import numpy as np
 
 from descriptors.data.patch_tracks import PatchTracks, load_tracks
+from descriptors.errors import ConfigError
 from descriptors.losses.arcface import ArcFaceHead
 from descriptors.losses.registry import build_configured_loss
-from descriptors.models.registry import build_denoiser, build_descriptor
+from descriptors.models.registry import DENOISERS, DESCRIPTORS, build_denoiser, build_descriptor
 from descriptors.training.batches import DenoisePairs, TupleBatches, epoch_rng, plan_tuples
 from descriptors.training.checkpoints import RunState, atomic_write_text
 from descriptors.training.config import TrainConfig
@@ -55,7 +56,41 @@ def _split_validation(num_tracks: int, seed: int) -> tuple[np.ndarray, np.ndarra
     return np.sort(order[count:]), np.sort(order[:count])
 
 
-def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, val_ids) -> Stage:
+def load_initial_models(config: TrainConfig) -> tuple[keras.Model | None, keras.Model | None]:
+    """The (denoiser, descriptor) that ``config.init_from`` starts training from; (None, None) without it.
+
+    Raises:
+        ConfigError: a model in the folder is not the configured architecture (e.g. an L2-Net for
+            ``descriptor='hardnet'``), or the configured denoiser has no counterpart in the folder.
+    """
+    if config.init_from is None:
+        return None, None
+    from descriptors.models.pipeline import DescriptorPipeline
+
+    saved = DescriptorPipeline.load(config.init_from)
+    _check_architecture("descriptor", config.descriptor, DESCRIPTORS, saved.descriptor, config.init_from)
+    denoiser = None
+    if config.denoiser != "none":
+        if saved.denoiser is None:
+            raise ConfigError(f"`init_from` {config.init_from!r} has no denoiser to start denoiser="
+                              f"{config.denoiser!r} from: pass --denoiser none or a pipeline with a denoiser.")
+        _check_architecture("denoiser", config.denoiser, DENOISERS, saved.denoiser, config.init_from)
+        denoiser = saved.denoiser
+    return denoiser, saved.descriptor
+
+
+def _check_architecture(kind, name, table, model, folder) -> None:
+    """Raises ConfigError unless ``model`` is the class of ``table[name]`` with the same preset options."""
+    cls, preset = table[name]
+    options = model.get_config()
+    differs = [key for key, value in preset.items() if options.get(key) != value]
+    if type(model) is not cls or differs:
+        raise ConfigError(f"`init_from` {folder!r} holds a {type(model).__name__} {kind} "
+                          f"({', '.join(f'{k}={options.get(k)!r}' for k in differs) or 'class differs'}), "
+                          f"not the configured {kind}={name!r} ({cls.__name__} {preset}).")
+
+
+def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, val_ids, initial=None) -> Stage:
     noisy_flat = noisy.patches.reshape(-1, noisy.patch_size, noisy.patch_size)
     clean_flat = clean.patches.reshape(-1, clean.patch_size, clean.patch_size)
     views = noisy.patches.shape[1]
@@ -66,7 +101,7 @@ def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, v
 
     def build():
         options = {} if config.denoiser_residual is None else {"residual": config.denoiser_residual}
-        model = build_denoiser(config.denoiser, **options)
+        model = initial if initial is not None else build_denoiser(config.denoiser, **options)
         rate = build_schedule("warmup_cosine", config.denoiser_learning_rate, steps, config.warmup_fraction)
         if config.denoiser_optimizer == "sgd":  # the coursework recipe: plain constant-rate SGD
             rate = config.denoiser_learning_rate
@@ -169,6 +204,7 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
     config = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
     run_dir = prepare_run_dir(config, default_run_dir(config))
     keras.utils.set_random_seed(config.seed)
+    initial_denoiser, initial_descriptor = load_initial_models(config)
     data = resolve_training_data(config)
     state = RunState(run_dir)
     verbose = config.verbose
@@ -188,13 +224,16 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
         if keep is not None:
             noisy = noisy if config.inputs == "noisy" else noisy.subset(keep)
             clean = clean if config.inputs == "clean" else clean.subset(keep)
-        denoiser = run_stage(_denoiser_stage(config, noisy, clean, train_ids, val_ids), run_dir, state, verbose)
+        denoiser = run_stage(_denoiser_stage(config, noisy, clean, train_ids, val_ids, initial_denoiser),
+                             run_dir, state, verbose)
         if config.inputs == "noisy":
             inputs = denoise_tracks(denoiser, noisy, verbose=verbose)
         del clean
 
-    stage = _descriptor_stage(config, "descriptor", inputs.patches, train_ids, val_ids,
-                              lambda: build_descriptor(config.descriptor), config.learning_rate, config.epochs)
+    make_descriptor = (lambda: initial_descriptor) if initial_descriptor is not None else (
+        lambda: build_descriptor(config.descriptor))
+    stage = _descriptor_stage(config, "descriptor", inputs.patches, train_ids, val_ids, make_descriptor,
+                              config.learning_rate, config.epochs)
     with distribution_scope(config.distribute):
         descriptor = run_stage(stage, run_dir, state, verbose)
 
