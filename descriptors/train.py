@@ -41,7 +41,8 @@ HELP = {
     "max_train_tracks": "use at most this many training tracks (for quick runs)",
     "tuples_per_epoch": "pairs or triplets per epoch",
     "init_from": "warm start: a saved pipeline folder (e.g. descriptors/weights/default) whose descriptor and "
-                 "denoiser weights start training; with --denoiser-epochs 0 its denoiser is kept as is",
+                 "denoiser weights start training; with --denoiser-epochs 0 its denoiser is kept as is, with "
+                 "--epochs 0 its descriptor (e.g. to run only a --joint-epochs fine-tune)",
     "joint_epochs": "epochs of end-to-end fine-tuning of denoiser + descriptor (0 = off)",
     "denoiser_residual": "predict the noise (default: the denoiser's preset)",
     "denoiser_momentum": "momentum of the denoiser's sgd/rmsprop (nesterov for sgd); default: --momentum",

@@ -115,8 +115,12 @@ class TrainConfig(ConfigIO):
             raise ConfigError("loss='hardest_in_batch' supports distance 'l2' or 'sql2'. Received: distance='mean_squared'")
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
-        for name in ("epochs", "batch_size", "tuples_per_epoch", "val_tuples", "denoiser_batch_size"):
+        for name in ("batch_size", "tuples_per_epoch", "val_tuples", "denoiser_batch_size"):
             _check_positive(name, getattr(self, name))
+        if self.init_from is None:
+            _check_positive("epochs", self.epochs)
+        elif self.epochs < 0:  # a warm start may keep its descriptor as is (e.g. for a joint fine-tune only)
+            raise ConfigError(f"`epochs` must be >= 0 with `init_from`. Received: epochs={self.epochs!r}")
         for name in ("denoiser_epochs", "joint_epochs", "weight_decay"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"`{name}` must be >= 0. Received: {name}={getattr(self, name)!r}")

@@ -1,5 +1,7 @@
 """`init_from`: training starts from a saved pipeline's weights, and a mismatched folder is refused up front."""
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -60,3 +62,25 @@ def test_a_different_architecture_is_refused(tmp_path):
         other = _saved_pipeline(tmp_path / "unet", denoiser="shallow_unet")
         train(TrainConfig(**SMALL, denoiser="coursework_shallow_unet", init_from=str(other),
                           output_dir=str(tmp_path / "run3")))
+
+
+def test_zero_descriptor_epochs_keep_the_saved_descriptor_and_a_joint_fine_tune_moves_both(tmp_path):
+    folder = _saved_pipeline(tmp_path / "saved", denoiser="shallow_unet")
+    saved = DescriptorPipeline.load(folder)
+    kept = train(TrainConfig(**{**SMALL, "epochs": 0}, init_from=str(folder), denoiser="shallow_unet",
+                             denoiser_epochs=0, output_dir=str(tmp_path / "kept")))
+    for a, b in zip(kept.descriptor.get_weights(), saved.descriptor.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    joint = train(TrainConfig(**{**SMALL, "epochs": 0}, init_from=str(folder), denoiser="shallow_unet",
+                              denoiser_epochs=0, joint_epochs=1, joint_learning_rate=1e-3,
+                              output_dir=str(tmp_path / "joint")))
+    assert np.abs(_trainable(joint.descriptor)[0] - _trainable(saved.descriptor)[0]).max() > 1e-5
+    assert np.abs(_trainable(joint.denoiser)[0] - _trainable(saved.denoiser)[0]).max() > 1e-5
+
+
+def test_zero_descriptor_epochs_need_a_warm_start():
+    shipped = Path(__file__).resolve().parents[2] / "descriptors" / "weights" / "default"
+    with pytest.raises(ConfigError, match=r"`epochs` must be > 0. Received: epochs=0"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ConfigError, match=r"`epochs` must be >= 0 with `init_from`. Received: epochs=-1"):
+        TrainConfig(epochs=-1, init_from=str(shipped))
