@@ -97,4 +97,3 @@ def load_and_average(folders, weights=None) -> DescriptorPipeline:
     """`average_pipelines` over saved pipeline folders (see `DescriptorPipeline.load`)."""
     folders = [str(folder) for folder in folders]
     return average_pipelines([DescriptorPipeline.load(f) for f in folders], weights, names=folders)
-
