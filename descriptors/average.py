@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     try:
         averaged = load_and_average(args.pipelines, args.weights)
         averaged.save(out)
-    except (ConfigError, FileNotFoundError) as error:
+    except (ConfigError, FileNotFoundError, ValueError) as error:  # ValueError: an unreadable .keras file
         print(f"descriptors.average: error: {error}", file=sys.stderr)
         return 1
     print(f"average of {len(args.pipelines)} pipelines -> {out}")

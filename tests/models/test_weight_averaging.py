@@ -74,3 +74,6 @@ def test_cli_writes_a_loadable_average_and_exits_non_zero_on_bad_input(tmp_path,
     assert "differs from that of" in capsys.readouterr().err and not (tmp_path / "bad").exists()
     assert average_main([str(tmp_path / "bad"), folders[0], str(tmp_path / "missing")]) == 1
     assert "not a saved DescriptorPipeline" in capsys.readouterr().err
+    (tmp_path / "p1" / "descriptor.keras").write_bytes(b"not a keras archive")
+    assert average_main([str(tmp_path / "bad"), *folders]) == 1
+    assert "descriptors.average: error:" in capsys.readouterr().err and not (tmp_path / "bad").exists()
