@@ -65,12 +65,22 @@ def install() -> Path:
     return python
 
 
-def main(argv: list[str]) -> int:
+def _error(message: str) -> None:
+    print(f"bootstrap.py: error: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+
+
+def _run(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     if not argv or argv[0] not in JOBS:
-        print(__doc__, file=sys.stderr)
-        print(f"bootstrap: the first argument must be one of {JOBS}. Received: {argv[:1]}", file=sys.stderr)
+        _error(f"the first argument must be one of {JOBS} (see `python3 bootstrap.py --help`). "
+               f"Received: {argv[0] if argv else 'nothing'!r}")
         return 2
     job, rest = argv[0], argv[1:]
+    if job == "install" and rest:
+        _error(f"`install` takes no further arguments. Received: {rest}")
+        return 2
     python = str(install())
     env = dict(os.environ)
     env.setdefault("KERAS_BACKEND", "tensorflow")
@@ -84,6 +94,27 @@ def main(argv: list[str]) -> int:
     else:
         command = [python, str(ROOT / "benchmarks" / "run_all.py"), *rest]
     return subprocess.call(command, cwd=ROOT, env=env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs a job; returns its exit status (2 bad arguments, 1 installation failure, 130 interrupted).
+
+    The contract of every command of this project (one line on stderr, no traceback) is kept here without
+    importing the project, which is not installed yet when this runs.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(argv)
+    except subprocess.CalledProcessError as error:
+        _error(f"installation step failed with exit status {error.returncode}: {' '.join(map(str, error.cmd))} "
+               "(its output is above; rerun to retry, the installation is idempotent)")
+        return 1
+    except OSError as error:
+        _error(f"{error.strerror or error}: {error.filename or VENV}")
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted; rerun the same command to continue (the installation is idempotent)")
+        return 130
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def test_describe_errors_exit_non_zero_with_a_message(tmp_path, capsys):
     assert "input not found" in capsys.readouterr().err
     bad = tmp_path / "bad.png"
     cv2.imwrite(str(bad), np.zeros((100, 65), np.uint8))  # 100 is not a multiple of 65
-    assert main([str(bad), "--out", str(tmp_path / "x.csv")]) == 1
+    assert main([str(bad), "--out", str(tmp_path / "x.csv")]) == 2  # found before loading the model
     assert "bad.png" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
-    assert main([str(bad), "--out", str(tmp_path / "x.csv"), "--model", str(tmp_path / "nope")]) == 1
+    assert main([str(bad), "--out", str(tmp_path / "x.csv"), "--model", str(tmp_path / "nope")]) == 2
