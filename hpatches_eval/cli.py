@@ -1,8 +1,23 @@
 """Command line: ``python -m hpatches_eval --descriptors DIR [--data DIR] [--tasks DIR] --split a --task all``.
 
-Also ``python -m hpatches_eval show results.json`` (or ``--show results.json``) prints the tables of a saved run.
-Exit status: 0 success, 2 bad arguments, 1 evaluation failure; messages go to stderr, never a traceback for a
-user error, and ``--out`` is written atomically (never half-written).
+Also ``python -m hpatches_eval show results.json`` (or ``--show results.json``) prints a saved run: its tables and
+the summary **stored in the file**, with a warning (and a ``stored_summary_mismatch`` flag) when that summary
+disagrees with the one recomputed from the stored per-sequence numbers.
+
+The contract of every command of this project (`hpatches_eval.cli_contract`):
+
+* every argument and input is checked before any work, exit status 2: missing or unreadable folders, a split the
+  task files do not define, missing/garbage/NaN/ragged descriptor CSVs, descriptor rows that do not match the
+  patch files or the task files, a results file that is not JSON or not a results file, and an ``--out`` that
+  cannot be written or lies inside (or is) one of the inputs;
+* a failure during the evaluation or while writing ``--out`` exits with status 1;
+* either way stderr gets one line ``python -m hpatches_eval: error: <message>``, never a traceback (unless
+  ``--debug``); Ctrl-C exits 130.
+
+``--out`` is written atomically (hidden staging file + rename: never half-written). Flags (suspicious numbers:
+collapsed descriptors or sequences, retrieval pools without distractors or shorter than their size, a stored
+summary that does not add up) are printed with the tables, kept in the JSON, and repeated on stderr as one-line
+warnings, also with ``--quiet``.
 """
 
 from __future__ import annotations
@@ -12,28 +27,22 @@ import sys
 import warnings
 from pathlib import Path
 
-from hpatches_eval.descriptor_sets import from_csv_dir
+from hpatches_eval.cli_contract import OneLineArgumentParser, UsageError, one_line, run_command
 from hpatches_eval.distances import DISTANCES
-from hpatches_eval.errors import DescriptorError, TaskFileError
-from hpatches_eval.evaluation import TASKS, evaluate
+from hpatches_eval.evaluation import TASKS, prepare, run
 from hpatches_eval.metrics import AP_KINDS
+from hpatches_eval.output_safety import check_output_file
+from hpatches_eval.patch_files import find_release_dir
 from hpatches_eval.results import load_results
-from hpatches_eval.splits import get_split
 from hpatches_eval.tables import format_results
-from hpatches_eval.task_files import TaskFiles
 
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-
-
-class _UsageError(Exception):
-    """A command-line argument is wrong (exit status 2)."""
+PROG = "python -m hpatches_eval"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the evaluation command."""
-    parser = argparse.ArgumentParser(
-        prog="python -m hpatches_eval",
+    parser = OneLineArgumentParser(
+        prog=PROG,
         description="Evaluate patch descriptors on HPatches (official protocol). "
         "Use `python -m hpatches_eval show results.json` to print a saved result.",
     )
@@ -48,91 +57,130 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ap", default="trapezoid", choices=AP_KINDS, help="trapezoid = official 'AP'")
     parser.add_argument("--delimiter", default=None, help="CSV delimiter: , ; tab whitespace (default: detect)")
     parser.add_argument("--name", default=None, help="descriptor name in the results (default: folder name)")
-    parser.add_argument("--out", default=None, help="write the results JSON here")
+    parser.add_argument("--out", default=None, help="write the results JSON here (atomically)")
     parser.add_argument("--show", metavar="RESULTS_JSON", default=None, help="print a saved results JSON and exit")
-    parser.add_argument("--quiet", action="store_true", help="do not print the tables")
+    parser.add_argument("--quiet", action="store_true", help="do not print the tables (flags still go to stderr)")
     return parser
 
 
-def _show(path: str) -> int:
-    print(format_results(load_results(path)))
+def build_show_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m hpatches_eval show``."""
+    parser = OneLineArgumentParser(
+        prog=f"{PROG} show",
+        description="Print the tables and the stored summary of a results JSON written by `python -m hpatches_eval "
+        "--out`; warns when the stored summary disagrees with the stored per-sequence numbers.",
+    )
+    parser.add_argument("results_json", metavar="RESULTS_JSON", help="a results JSON")
+    return parser
+
+
+def _warn_flags(flags) -> None:
+    for flag in flags:
+        print(f"{PROG}: warning: [{flag.get('code')}] {one_line(flag.get('message'))}", file=sys.stderr)
+
+
+def _show(path_text: str) -> int:
+    path = Path(path_text)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise UsageError(f"RESULTS_JSON must be a results file written by `{PROG} --out`, but {path_text!r} {what}.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the flags are printed below, once each
+            results = load_results(path)
+        text = format_results(results)
+    except (ValueError, OSError) as error:
+        raise UsageError(one_line(error)) from error
+    print(text)
+    _warn_flags(results.flags)
     return 0
+
+
+def _existing_folder(value: str | None, option: str) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_dir():
+        state = "is a file" if path.exists() else "does not exist"
+        raise UsageError(f"`{option}` must be an existing folder, but it {state}. Received: {option}={value!r}")
+    return path
 
 
 def _resolve_tasks_dir(args, tasks: tuple[str, ...]) -> Path | None:
     if args.tasks_dir is not None:
-        if not Path(args.tasks_dir).is_dir():
-            raise _UsageError(f"`--tasks` must be an existing folder. Received: --tasks={args.tasks_dir!r}")
-        return Path(args.tasks_dir)
+        return _existing_folder(args.tasks_dir, "--tasks")
     if args.data is not None and (Path(args.data) / "tasks").is_dir():
         return Path(args.data) / "tasks"
     if tasks != ("matching",):
-        raise _UsageError(
+        raise UsageError(
             "Task files are needed for verification/retrieval: pass `--tasks DIR` or a `--data` dataset root "
-            f"holding tasks/. Received: --data={args.data!r}"
+            f"holding tasks/ (or `--task matching`). Received: --data={args.data!r}"
         )
     return None
 
 
-def _run(args) -> int:
+def _check_options(args) -> None:
     if args.descriptors is None:
-        raise _UsageError("`--descriptors` is required (or use `show RESULTS_JSON`).")
-    if not Path(args.descriptors).is_dir():
-        raise _UsageError(f"`--descriptors` must be an existing folder. Received: --descriptors={args.descriptors!r}")
-    if args.data is not None and not Path(args.data).is_dir():
-        raise _UsageError(f"`--data` must be an existing folder. Received: --data={args.data!r}")
+        raise UsageError("`--descriptors` is required (or use `show RESULTS_JSON`).")
+    _existing_folder(args.descriptors, "--descriptors")
+    if args.name is not None and (not args.name.strip() or not args.name.isprintable()):
+        raise UsageError(f"`--name` must be a non-empty printable name. Received: --name={args.name!r}")
+    if args.delimiter is not None and args.delimiter == "":
+        raise UsageError("`--delimiter` must be a non-empty delimiter (, ; tab whitespace). Received: --delimiter=''")
+    if not args.split or not args.split.strip():
+        raise UsageError(f"`--split` must be a split name. Received: --split={args.split!r}")
+
+
+def _run(args) -> int:
+    _check_options(args)
+    data = _existing_folder(args.data, "--data")
     tasks = TASKS if "all" in args.task else tuple(t for t in TASKS if t in args.task)
     tasks_dir = _resolve_tasks_dir(args, tasks)
+    if data is not None:
+        try:
+            find_release_dir(data)
+        except (FileNotFoundError, OSError) as error:
+            raise UsageError(f"`--data`: {one_line(error)}") from error
+    out = None
+    if args.out is not None:
+        try:
+            out = check_output_file(args.out, inputs=[args.descriptors, tasks_dir, data], what="--out")
+        except OSError as error:  # e.g. a file name too long for the file system
+            raise UsageError(f"`--out` cannot be written: {one_line(error)}. Received: --out={args.out!r}") from error
     try:
-        TaskFiles(tasks_dir).split(args.split) if tasks_dir is not None else get_split(args.split)
-    except ValueError as error:
-        raise _UsageError(str(error)) from error
-    try:
-        descriptors = from_csv_dir(args.descriptors, delimiter=args.delimiter, name=args.name)
-    except FileNotFoundError as error:
-        raise _UsageError(str(error)) from error
+        prepared = prepare(args.descriptors, tasks_dir=tasks_dir, split=args.split, tasks=tasks,
+                           distance=args.distance, ap=args.ap, data_dir=data, delimiter=args.delimiter,
+                           name=args.name)
+    except (ValueError, OSError) as error:  # every input problem: bad split, descriptors, task files, patch files
+        raise UsageError(one_line(error)) from error
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # flags are printed with the tables and kept in the JSON
-        results = evaluate(
-            descriptors,
-            tasks_dir=tasks_dir,
-            split=args.split,
-            tasks=tasks,
-            distance=args.distance,
-            ap=args.ap,
-            data_dir=args.data,
-        )
+        warnings.simplefilter("ignore")  # flags are printed with the tables, on stderr, and kept in the JSON
+        results = run(prepared)
+    if out is not None:
+        results.save(out)
     if not args.quiet:
         print(format_results(results))
-    for flag in results.flags:
-        print(f"WARNING [{flag['code']}]: {flag['message']}", file=sys.stderr)
-    if args.out:
-        path = results.save(args.out)
-        print(f"Results written to {path}", file=sys.stderr)
+    _warn_flags(results.flags)
+    if out is not None:
+        print(f"Results written to {out}", file=sys.stderr)
     return 0
 
 
+def _body(argv: list[str]) -> int:
+    if argv[:1] == ["show"]:
+        return _show(build_show_parser().parse_args(argv[1:]).results_json)
+    args = build_parser().parse_args(argv)
+    if args.show is not None:
+        extra = [f"--{name}" for name in ("descriptors", "data", "out", "name") if getattr(args, name) is not None]
+        if args.tasks_dir is not None:
+            extra.append("--tasks")
+        if extra:
+            raise UsageError(f"`--show` prints a saved result and takes no {', '.join(extra)}.")
+        return _show(args.show)
+    return _run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Runs the command line; returns the exit status (0 ok, 1 failure, 2 bad arguments)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv[:1] == ["show"]:
-            if len(argv) != 2:
-                raise _UsageError("usage: python -m hpatches_eval show RESULTS_JSON")
-            return _show(argv[1])
-        try:
-            args = build_parser().parse_args(argv)
-        except SystemExit as exit_:
-            return int(exit_.code or 0) and EXIT_USAGE
-        if args.show is not None:
-            return _show(args.show)
-        return _run(args)
-    except _UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except (DescriptorError, TaskFileError, FileNotFoundError, ValueError, TypeError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return EXIT_FAILURE
+    """Runs the command line; returns the exit status (0 ok, 1 failure during the work, 2 bad arguments or inputs,
+    130 interrupted)."""
+    return run_command(PROG, _body, argv)

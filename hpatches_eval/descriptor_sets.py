@@ -180,7 +180,10 @@ def from_csv_dir(path: str | os.PathLike, delimiter: str | None = None, name: st
         raise FileNotFoundError(f"Descriptor folder not found: {root}")
     sequences = sorted(entry.name for entry in root.iterdir() if (entry / "ref.csv").is_file())
     if not sequences:
-        raise FileNotFoundError(f"Descriptor folder {root} holds no <seq>/ref.csv files.")
+        inner = sorted(entry.name for entry in root.iterdir() if entry.is_dir() and any(
+            (sub / "ref.csv").is_file() for sub in entry.iterdir() if sub.is_dir()))
+        hint = f" (did you mean {str(root / inner[0])!r}? it holds <seq>/ref.csv files)" if inner else ""
+        raise FileNotFoundError(f"Descriptor folder {root} holds no <seq>/ref.csv files{hint}.")
 
     def load(seq: str) -> dict[str, np.ndarray]:
         out = {}

@@ -8,6 +8,11 @@ So a given pair of vectors always gets bit-identical distances, whichever functi
 For speed, L2 comparisons are first made on a BLAS expansion with a bounded error and only the unclear ones are
 recomputed exactly: retrieval uses the float64 ``|a|^2 + |b|^2 - 2 a.b`` (`approx_sq_l2`, error bound
 `l2_tolerance`); `nearest_neighbours` ranks with the float32 ``|b|^2 - 2 a.b`` (error bound `_float32_tolerance`).
+
+Any finite float32 input scale gives exact results: float64 holds the squares and sums of any float32 values
+(largest ~1.2e77 per term, smallest ~2e-90), and the float32 ranking of `nearest_neighbours` first divides both
+sets by one common power of two (`power_of_two_scale`), which is exact in float64 and keeps every ranking and
+every tie, so its squared norms can neither overflow (x 1e30) nor underflow to false ties (x 1e-30).
 """
 
 from __future__ import annotations
@@ -152,12 +157,26 @@ def l2_tolerance(a_sq: np.ndarray, max_other_sq: float) -> np.ndarray:
     return _REL_TOL * (np.sqrt(a_sq) + np.sqrt(max_other_sq)) ** 2 + 1e-300
 
 
+def power_of_two_scale(*arrays: np.ndarray) -> int:
+    """The exponent ``e`` such that ``2**-e`` brings the largest magnitude of all ``arrays`` into [0.5, 1).
+
+    Multiplying by a power of two is exact in floating point (barring over/underflow), so distances scale by
+    exactly ``2**-e`` and rankings and ties are kept. Returns 0 for empty, all-zero or non-finite inputs.
+    """
+    largest = max((float(np.max(np.abs(x), initial=0.0)) for x in arrays), default=0.0)
+    if largest == 0.0 or not np.isfinite(largest):
+        return 0
+    return int(np.frexp(largest)[1])
+
+
 def nearest_neighbours(a: np.ndarray, b: np.ndarray, distance: str = "L2", block_rows: int = 2048):
     """Exact nearest neighbour in ``b`` of each row of ``a``: ``argmin`` (first index on ties) and its distance.
 
     Identical to ``D = exact_matrix(a, b); idx = D.argmin(1); D[arange, idx]`` but, for L2, ranks candidates with
     a single-precision BLAS product ``|b|^2 - 2 a.b`` and recomputes exactly only the rows whose two best
-    candidates are closer than that product's error bound (`_float32_tolerance`).
+    candidates are closer than that product's error bound (`_float32_tolerance`). The ranking runs on both sets
+    divided by a common power of two (`power_of_two_scale`), so any input scale (e.g. x 1e30, whose squared norms
+    overflow float32, or x 1e-30, whose products underflow to 0) gives the same exact answer.
 
     Shape:
         a: (Na, D), b: (Nb, D) float; returns idx (Na,) int64 and dist (Na,) float64.
@@ -168,19 +187,22 @@ def nearest_neighbours(a: np.ndarray, b: np.ndarray, distance: str = "L2", block
     idx = np.empty(a.shape[0], dtype=np.int64)
     ranked_by_blas = distance == "L2" and b.shape[0] > 0
     if ranked_by_blas:
-        b_t = np.ascontiguousarray(b.T, dtype=np.float32)
-        b_sq = squared_norms(b).astype(np.float32)
+        exponent = -power_of_two_scale(a, b)
+        b_scaled = np.ldexp(b, exponent)  # exact: a power of two, far from float64's limits for float32 data
+        b_t = np.ascontiguousarray(b_scaled.T, dtype=np.float32)
+        b_sq = squared_norms(b_scaled).astype(np.float32)
         max_b = float(np.sqrt(b_sq.max()))
     for start in range(0, a.shape[0], block_rows):
         block = a[start : start + block_rows]
         if not ranked_by_blas:
             idx[start : start + block.shape[0]] = np.argmin(exact_matrix(block, b, distance), axis=1)
             continue
-        scores = (block * -2.0).astype(np.float32) @ b_t  # -2 a.b (scaling by -2 is exact)
+        block_scaled = np.ldexp(block, exponent)
+        scores = (block_scaled * -2.0).astype(np.float32) @ b_t  # -2 a.b (scaling by -2 is exact)
         scores += b_sq[None, :]  # |b|^2 - 2 a.b ranks like the squared distance
         best = np.argmin(scores, axis=1)
         rows = np.arange(block.shape[0])
-        limit = scores[rows, best] + 2.0 * _float32_tolerance(np.sqrt(squared_norms(block)), max_b, b.shape[1])
+        limit = scores[rows, best] + 2.0 * _float32_tolerance(np.sqrt(squared_norms(block_scaled)), max_b, b.shape[1])
         scores[rows, best] = np.inf
         unsure = np.flatnonzero(scores.min(axis=1) <= limit)  # a runner-up within the error bound
         if unsure.size:

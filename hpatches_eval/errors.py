@@ -1,7 +1,7 @@
 """Exceptions raised by `hpatches_eval` for inputs a user can get wrong.
 
 They subclass `ValueError` (like ``descriptors.errors``, which this package may not import), so callers can catch
-either. The CLI turns them into a one-line message on stderr and exit status 1.
+either. The CLI finds them before any work and turns them into a one-line message on stderr and exit status 2.
 """
 
 

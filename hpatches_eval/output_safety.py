@@ -41,6 +41,7 @@ from hpatches_eval.cli_contract import UsageError
 
 MARKER = ".patch-descriptors.json"
 _TMP_INFIX = ".tmp-"
+_STAGING_EXTRA = 1 + len(_TMP_INFIX) + 10 + 1 + 8  # ".", ".tmp-", a pid, "-", the token (see `staging_name`)
 
 
 def _resolved(path: str | os.PathLike) -> Path:
@@ -70,12 +71,24 @@ def check_writable_location(path: str | os.PathLike, what: str = "--out") -> Non
     """Raises UsageError unless ``path``'s first existing ancestor is a folder where a file can be created."""
     target = _resolved(path)
     ancestor = target.parent
-    while not ancestor.exists():
+    while not os.path.lexists(ancestor):  # lexists: a broken symlink is not a missing folder we could create
         if ancestor.parent == ancestor:
             break
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise UsageError(f"`{what}` cannot be created: {str(ancestor)!r} is a file, not a folder. "
+        kind = "a broken symbolic link" if ancestor.is_symlink() else "a file"
+        raise UsageError(f"`{what}` cannot be created: {str(ancestor)!r} is {kind}, not a folder. "
+                         f"Received: {what}={os.fspath(path)!r}")
+    parts = target.relative_to(ancestor).parts  # the folders still to create, then the output itself
+    try:
+        name_max = os.pathconf(ancestor, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    lengths = [len(os.fsencode(part)) for part in parts]
+    if lengths and (max(lengths) > name_max or lengths[-1] + _STAGING_EXTRA + len(target.suffix) > name_max):
+        limit = name_max - _STAGING_EXTRA - len(target.suffix)
+        raise UsageError(f"`{what}` cannot be written: a name in it is too long for the file system (at most "
+                         f"{limit} bytes for the last one, which is staged under a longer hidden name). "
                          f"Received: {what}={os.fspath(path)!r}")
     try:
         handle, probe = tempfile.mkstemp(prefix=".write-probe-", dir=ancestor)
@@ -93,12 +106,16 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable = (), what: s
         UsageError: ``path`` is a folder, overlaps an input, or its location cannot be written.
     """
     target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"`{what}` must be a file path, but {os.fspath(path)!r} is an existing folder.")
-    if target.exists() and not target.is_file():
-        raise UsageError(f"`{what}` must be a regular file. Received: {what}={os.fspath(path)!r}")
-    check_not_overlapping(target, inputs, what)
-    check_writable_location(target, what)
+    try:
+        if target.is_dir():
+            raise UsageError(f"`{what}` must be a file path, but {os.fspath(path)!r} is an existing folder.")
+        if target.exists() and not target.is_file():
+            raise UsageError(f"`{what}` must be a regular file. Received: {what}={os.fspath(path)!r}")
+        check_not_overlapping(target, inputs, what)
+        check_writable_location(target, what)
+    except OSError as error:  # e.g. a name too long for the file system: still a bad argument
+        raise UsageError(f"`{what}` cannot be written: {error.strerror or error}. "
+                         f"Received: {what}={os.fspath(path)!r}") from None
     return target
 
 

@@ -3,22 +3,30 @@
 Summary (coursework aggregation, protocol B.5): verification = mean of the 6 imbalanced APs (e/h/t x
 inter/intra); matching = mean over e/h/t of the per-level mAP; retrieval = mean of the 21 (level, pool) cells;
 ``mean`` = mean of the three (None unless all three were evaluated).
+
+A loaded file keeps what it holds: `Results.stored_summary` / ``stored_flat`` are the numbers written in it (what
+``show`` prints), and `load_results` adds a ``stored_summary_mismatch`` flag when they differ from the ones
+recomputed from the stored per-sequence/per-cell numbers (an edited file, or one written by other code).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from hpatches_eval.guards import make_flag
+from hpatches_eval.output_safety import staged_file
 from hpatches_eval.patch_types import NOISE_LEVELS
 from hpatches_eval.tasks.matching import summarise_matching
+from hpatches_eval.results_schema import check_results_dict
 
 SCHEMA_VERSION = 1
+_MISMATCH_REL_TOL = 1e-9
 
 
 @dataclasses.dataclass
@@ -31,8 +39,10 @@ class Results:
         verification_ap: imbalanced AP, same layout; None if not run.
         matching: one row per (seq, level, image) with columns ``seq, level, image, ap, sr``; None if not run.
         retrieval: mAP, index level (e, h, t, mean) x one column per pool size; None if not run.
-        flags: ``{"code", "message"}`` entries for anything suspicious (also raised as warnings).
+        flags: ``{"code", "message", ...}`` entries for anything suspicious (also raised as warnings).
         timings: seconds per task.
+        stored_summary: the summary written in the file this was loaded from (None when computed here).
+        stored_flat: the flat dict written in that file (None when computed here or absent).
     """
 
     params: dict
@@ -42,6 +52,8 @@ class Results:
     retrieval: pd.DataFrame | None = None
     flags: list = dataclasses.field(default_factory=list)
     timings: dict = dataclasses.field(default_factory=dict)
+    stored_summary: dict | None = None
+    stored_flat: dict | None = None
 
     @property
     def matching_by_level(self) -> pd.DataFrame | None:
@@ -66,6 +78,37 @@ class Results:
         values = list(out.values())
         out["mean"] = None if any(v is None for v in values) else float(sum(values) / 3.0)
         return out
+
+    @property
+    def shown_summary(self) -> dict:
+        """The summary to print: the stored one of a loaded file (what it holds), else `summary`."""
+        return self.summary if self.stored_summary is None else dict(self.stored_summary)
+
+    def stored_mismatches(self) -> list[dict]:
+        """Stored numbers (summary, flat) that differ from the ones recomputed from the stored details.
+
+        Returns:
+            ``[{"key", "stored", "recomputed"}]`` (keys of the flat dict, ``summary.<name>`` for the summary);
+            empty for results computed here or a consistent file.
+        """
+        if self.stored_summary is None:
+            return []
+        mismatches = []
+        recomputed = self.flat()
+        pairs = [(f"summary.{key}", self.stored_summary.get(key), value) for key, value in self.summary.items()]
+        pairs += [(f"summary.{key}", value, None) for key, value in self.stored_summary.items()
+                  if key not in self.summary]
+        if self.stored_flat is not None:
+            keys = (set(self.stored_flat) | set(recomputed)) - {"summary"}
+            pairs += [(key, self.stored_flat.get(key), recomputed.get(key)) for key in sorted(keys)]
+        if self.retrieval is not None and "mean" in self.retrieval.index:
+            means = self.retrieval.loc[list(NOISE_LEVELS)].mean(axis=0)
+            pairs += [(f"retrieval.map.mean[{pool}]", float(self.retrieval.loc["mean", pool]), float(means[pool]))
+                      for pool in self.retrieval.columns]
+        for key, stored, value in pairs:
+            if not _same_number(stored, value):
+                mismatches.append({"key": key, "stored": stored, "recomputed": value})
+        return mismatches
 
     def flat(self) -> dict:
         """Flat dict with the keys of the official fixture (``verif_e_inter_ap``, ``match_e_map``, ...)."""
@@ -111,15 +154,21 @@ class Results:
 
     @classmethod
     def from_dict(cls, data: dict) -> Results:
-        """Inverse of `to_dict`.
+        """Inverse of `to_dict`; keeps the stored ``summary`` and ``flat`` (`stored_summary`, `stored_flat`).
 
         Raises:
-            ValueError: if ``schema_version`` is not supported.
+            ValueError: if ``schema_version`` is not supported or the dict is not shaped like a results file
+                (the message names the first wrong entry).
         """
-        version = data.get("schema_version") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise ValueError(f"a results file must hold a JSON object. Received: {type(data).__name__}")
+        version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise ValueError(f"`schema_version` must be {SCHEMA_VERSION}. Received: schema_version={version!r}")
-        results = cls(params=data.get("params", {}), flags=data.get("flags", []), timings=data.get("timings", {}))
+        check_results_dict(data)
+        results = cls(params=data.get("params", {}), flags=[dict(flag) for flag in data.get("flags", [])],
+                      timings=data.get("timings", {}), stored_summary=dict(data["summary"]),
+                      stored_flat=dict(data["flat"]) if "flat" in data else None)
         if "verification" in data:
             results.verification_auc = _frame(data["verification"]["auc"])
             results.verification_ap = _frame(data["verification"]["ap"])
@@ -132,13 +181,21 @@ class Results:
         return results
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Writes the JSON atomically (temp file in the same folder + ``os.replace``); returns the path."""
+        """Writes the JSON atomically (`write_json_atomic`: staged next to ``path``, renamed); returns the path."""
         return write_json_atomic(self.to_dict(), path)
 
     def __str__(self) -> str:
         from hpatches_eval.tables import format_results
 
         return format_results(self)
+
+
+def _same_number(stored, value) -> bool:
+    if stored is None or value is None:
+        return stored is None and value is None
+    if isinstance(stored, dict) or isinstance(value, dict):
+        return False
+    return math.isclose(float(stored), float(value), rel_tol=_MISMATCH_REL_TOL, abs_tol=1e-12)
 
 
 def _grid(frame: pd.DataFrame) -> dict:
@@ -160,41 +217,63 @@ def _json_default(value):
 
 
 def write_json_atomic(data: dict, path: str | os.PathLike) -> Path:
-    """Writes ``data`` as JSON to ``path`` through a temp file and ``os.replace`` (never a half-written file).
+    """Writes ``data`` as JSON to ``path`` through a hidden staging file and ``os.replace`` (never half-written).
+
+    The staging file is ``.<name>.tmp-<pid>-<token>.<suffix>`` next to ``path``; one left by a killed process is
+    removed by the next write of the same path (`hpatches_eval.output_safety.staged_file`).
 
     Raises:
-        ValueError: if ``data`` holds NaN or infinity (not valid JSON).
+        ValueError: if ``data`` holds NaN or infinity (not valid JSON); nothing is written then.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=1, default=_json_default, allow_nan=False)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as out:
+    with staged_file(path) as temp:
+        with open(temp, "w") as out:
             out.write(text + "\n")
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def load_results(path: str | os.PathLike) -> Results:
-    """Reads a results JSON written by `Results.save`.
+    """Reads a results JSON written by `Results.save`, keeping the numbers it holds.
+
+    When the stored summary (or flat dict) differs from the one recomputed from the stored details, a
+    ``stored_summary_mismatch`` flag (with ``mismatches``) is added to ``flags`` and warned.
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        ValueError: if it is not a results JSON of a supported schema version.
+        ValueError: if it is not a results JSON of a supported schema version (the message names the file).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Results file not found: {path}")
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"Results file {path} is not valid JSON: {error}") from error
-    return Results.from_dict(data)
+        data = json.loads(path.read_bytes(), parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, bad UTF-8, NaN/Infinity, absurd nesting
+        raise ValueError(f"Results file {path} is not valid JSON: {one_line(error)}") from error
+    try:
+        results = Results.from_dict(data)
+    except ValueError as error:
+        raise ValueError(f"Results file {path} is not an hpatches_eval results file: {one_line(error)}") from error
+    mismatches = results.stored_mismatches()
+    if mismatches:
+        shown = "; ".join(f"{m['key']} stored {m['stored']!r} vs recomputed {m['recomputed']!r}"
+                          for m in mismatches[:4])
+        more = f" (and {len(mismatches) - 4} more)" if len(mismatches) > 4 else ""
+        results.flags.append(make_flag(
+            "stored_summary_mismatch",
+            f"{path}: the stored numbers disagree with the ones recomputed from its per-sequence/per-cell numbers: "
+            f"{shown}{more}. The stored numbers are shown; the file was edited or written by other code.",
+            mismatches=mismatches,
+        ))
+    return results
 
+
+def one_line(message: object) -> str:
+    """``message`` on one line (runs of whitespace collapsed)."""
+    return " ".join(str(message).split())

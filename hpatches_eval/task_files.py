@@ -98,8 +98,9 @@ class TaskFiles:
             path = self.path(stem, split)
             tables[key] = _read(path, _PAIR_DTYPES)
             records.append(file_record(path, len(tables[key])))
-        if len(tables["pos"]) == 0:
-            raise TaskFileError(f"Task file {self.path(VERIFICATION_FILES['pos'], split)} has no pairs.")
+        for key, stem in VERIFICATION_FILES.items():
+            if len(tables[key]) == 0:
+                raise TaskFileError(f"Task file {self.path(stem, split)} has no pairs.")
         return tables, records
 
     def load_retrieval(self, split: str) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:

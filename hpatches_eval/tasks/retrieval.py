@@ -7,6 +7,10 @@ positive ranks after it. Hence the AP only depends on, for each positive, the nu
 **strictly** closer (`metrics.ap_from_negatives_before`), which is counted for every query block and every pool
 prefix at once. L2 comparisons use the BLAS expansion and are redone exactly for any query where one falls within
 the expansion's error bound.
+
+A pool can hold fewer distractors than its size: the file may be too small, and the distractors of the query's own
+sequence are always removed. `pool_flags` says so (``retrieval_no_distractors``, ``retrieval_short_pools``), see
+there for the exact rule.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from hpatches_eval.distances import (
     row_distances,
     squared_norms,
 )
+from hpatches_eval.guards import make_flag, name_list
 from hpatches_eval.metrics import ap_from_negatives_before, check_ap_kind
 from hpatches_eval.patch_types import NOISE_LEVELS, TARGET_IMAGES, patch_type_for
 from hpatches_eval.task_files import check_indices, sequence_codes
@@ -43,6 +48,83 @@ def _ref_rows(descriptors, frame, sequences, path) -> tuple[np.ndarray, np.ndarr
         where = np.flatnonzero(codes == code)
         out[where] = descriptors.get(seq, "ref")[idx[where]]
     return codes, out
+
+
+def check_rows(descriptors: DescriptorSet, queries, distractors, paths=("queries", "distractors")) -> None:
+    """Validates the retrieval files against a descriptor set (sequences present, indices in range), no work.
+
+    Raises:
+        DescriptorError: a referenced sequence is missing from the descriptor set (or its files are invalid).
+        TaskFileError: an index is out of range.
+    """
+    sequences = tuple(sorted({str(c) for frame in (queries, distractors) for c in frame["s"].cat.categories}))
+    descriptors.require(sequences)
+    lengths = np.array([descriptors.num_patches(seq) for seq in sequences], dtype=np.int64)
+    for frame, path in zip((queries, distractors), paths):
+        codes = sequence_codes(frame["s"], sequences, path)
+        check_indices(frame["idx"].to_numpy(), lengths[codes], path, "idx")
+
+
+def pool_flags(queries: pd.DataFrame, distractors: pd.DataFrame, pools=POOL_SIZES, warn: bool = True) -> list[dict]:
+    """Flags for retrieval pools that hold no distractors, or fewer than their size (protocol B.4).
+
+    The pool of size k of a query holds its 5 positives and the first k - 5 distractors **of other sequences**, so
+    a query keeps ``len(distractors) - (distractors of its own sequence)`` of them at most. Rules:
+
+    * ``retrieval_no_distractors``: some queries keep no distractor at all (e.g. a split with one test sequence):
+      their AP is 1.0 at every pool size, whatever the descriptor.
+    * ``retrieval_short_pools``: a pool k other than the largest holds fewer than k - 5 distractors for some query
+      (it then ranks the same list as every larger pool, and the mean over pools drifts from the official one); the
+      largest pool means "all distractors of other sequences" (the official pool 20000 = the 20000 distractors of
+      the file, always short of 19995 after removing the query's own sequence), so it is flagged only when the
+      file itself holds fewer than k - 5 distractors. Queries with no distractor are left to the first flag.
+
+    Returns:
+        A (possibly empty) list of flags. ``retrieval_no_distractors`` carries ``queries`` (count) and
+        ``sequences``; ``retrieval_short_pools`` carries ``pools``: one ``{"pool", "needed", "short_queries",
+        "min_distractors"}`` per short pool.
+
+    Shape:
+        queries, distractors: tables with a categorical column ``s``.
+    """
+    pools = sorted({int(k) for k in pools})
+    query_seqs = queries["s"].astype(str).to_numpy()
+    own = distractors["s"].astype(str).value_counts()
+    kept = len(distractors) - pd.Series(query_seqs).map(own).fillna(0).to_numpy(dtype=np.int64)
+    flags = []
+    empty = kept == 0
+    if empty.any():
+        names = sorted(set(query_seqs[empty]))
+        meaning = ("retrieval is exactly 1.0 and meaningless" if empty.all()
+                   else "they score 1.0 at every pool size and lift the retrieval mean")
+        flags.append(make_flag(
+            "retrieval_no_distractors",
+            f"{int(empty.sum())} of {len(kept)} retrieval queries have no distractor of another sequence (all "
+            f"{len(distractors)} distractors are in their own sequence; sequences {name_list(names)}): {meaning}.",
+            warn=warn, queries=int(empty.sum()), sequences=names,
+        ))
+    short = []
+    for k in pools:
+        needed = k - NUM_POSITIVES
+        if k == pools[-1]:
+            lacking = ~empty & (kept < needed) if len(distractors) < needed else np.zeros_like(empty)
+        else:
+            lacking = ~empty & (kept < needed)
+        if lacking.any():
+            short.append({"pool": k, "needed": needed, "short_queries": int(lacking.sum()),
+                          "min_distractors": int(kept[lacking].min())})
+    if short:
+        worst = max(short, key=lambda s: s["short_queries"])
+        flags.append(make_flag(
+            "retrieval_short_pools",
+            f"retrieval pools {[s['pool'] for s in short]} hold fewer distractors than their size minus the 5 "
+            f"positives (up to {worst['short_queries']} of {len(kept)} queries per pool, with as few as "
+            f"{min(s['min_distractors'] for s in short)} distractors; the distractor file holds {len(distractors)}): "
+            "a short pool ranks all of the query's distractors, the same list as every larger pool, so the retrieval "
+            "mean over pools is not comparable with one on the official task files.",
+            warn=warn, pools=short,
+        ))
+    return flags
 
 
 def _segment_counts(closer: np.ndarray, starts: np.ndarray) -> np.ndarray:

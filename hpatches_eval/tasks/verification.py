@@ -35,6 +35,31 @@ def _pair_rows(table: pd.DataFrame, sequences, offsets, lengths, path: str) -> t
     return rows[0], rows[1]
 
 
+def check_pairs(descriptors: DescriptorSet, pairs: dict[str, pd.DataFrame], paths: dict[str, str] | None = None):
+    """Validates pair tables against a descriptor set (sequences present, images and rows in range), no work.
+
+    Raises:
+        DescriptorError: a referenced sequence is missing from the descriptor set (or its files are invalid).
+        TaskFileError: a pair references an unknown sequence, an image outside 0..5 or a row out of range.
+    """
+    _pair_table_rows(descriptors, pairs, paths)
+
+
+def _pair_table_rows(descriptors, pairs, paths):
+    """Sequences, per-sequence patch counts and the pair rows of every table (see `_pair_rows`)."""
+    paths = paths or {key: key for key in pairs}
+    names = set()
+    for table in pairs.values():
+        names.update(str(c) for c in table["s1"].cat.categories)
+        names.update(str(c) for c in table["s2"].cat.categories)
+    sequences = tuple(sorted(names))
+    descriptors.require(sequences)
+    lengths = np.array([descriptors.num_patches(seq) for seq in sequences], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(6 * lengths)[:-1]]).astype(np.int64)
+    rows = {key: _pair_rows(table, sequences, offsets, lengths, paths[key]) for key, table in pairs.items()}
+    return sequences, rows
+
+
 def curves(d_neg: np.ndarray, d_pos: np.ndarray, ap: str = "trapezoid") -> tuple[float, float]:
     """Balanced ROC-AUC and imbalanced AP of one negative list against the positives (official semantics).
 
@@ -83,16 +108,7 @@ def evaluate_verification(
     """
     check_distance(distance)
     check_ap_kind(ap)
-    paths = paths or {key: key for key in pairs}
-    names = set()
-    for table in pairs.values():
-        names.update(str(c) for c in table["s1"].cat.categories)
-        names.update(str(c) for c in table["s2"].cat.categories)
-    sequences = tuple(sorted(names))
-    descriptors.require(sequences)
-    lengths = np.array([descriptors.num_patches(seq) for seq in sequences], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(6 * lengths)[:-1]]).astype(np.int64)
-    rows = {key: _pair_rows(table, sequences, offsets, lengths, paths[key]) for key, table in pairs.items()}
+    sequences, rows = _pair_table_rows(descriptors, pairs, paths)
     # visit the pairs in order of their first row: the gathers then walk the table (same distances, faster)
     orders = {key: np.argsort(r1, kind="stable") for key, (r1, _) in rows.items()}
     rows = {key: (r1[orders[key]], r2[orders[key]]) for key, (r1, r2) in rows.items()}

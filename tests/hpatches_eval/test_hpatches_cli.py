@@ -1,4 +1,4 @@
-"""Command line: success path, and clear non-zero exits for user errors."""
+"""Command line: success path, and one-line exit-2 errors for bad inputs found before any work."""
 
 import json
 import struct
@@ -61,30 +61,30 @@ def test_bad_folder_exit_2(official_fixture, capsys):
     assert main(["--bogus"]) == 2
 
 
-def test_missing_sequence_exit_1(official_fixture, tmp_path, capsys):
+def test_missing_sequence_exit_2(official_fixture, tmp_path, capsys):
     for path in (official_fixture / "descriptors" / "fixture" / "v_eps").iterdir():
         path.unlink()
     out = tmp_path / "never.json"
-    assert main(_args(official_fixture, "--out", str(out))) == 1
+    assert main(_args(official_fixture, "--out", str(out))) == 2
     assert "Sequence 'v_eps' is missing from descriptor set" in capsys.readouterr().err
     assert not out.exists()
 
 
-def test_wrong_row_count_exit_1(official_fixture, capsys):
+def test_wrong_row_count_exit_2(official_fixture, capsys):
     csv = official_fixture / "descriptors" / "fixture" / "i_beta" / "h3.csv"
     csv.write_text("".join(csv.read_text().splitlines(keepends=True)[:-2]))
-    assert main(_args(official_fixture)) == 1
+    assert main(_args(official_fixture)) == 2
     err = capsys.readouterr().err
     assert "sequence 'i_beta' type 'h3' (168) differs from its 'ref' (170)" in err
     assert "Traceback" not in err
 
 
-def test_nan_exit_1(official_fixture, capsys):
+def test_nan_exit_2(official_fixture, capsys):
     csv = official_fixture / "descriptors" / "fixture" / "v_delta" / "t2.csv"
     lines = csv.read_text().splitlines()
     lines[4] = ",".join(["nan"] + lines[4].split(",")[1:])
     csv.write_text("\n".join(lines) + "\n")
-    assert main(_args(official_fixture)) == 1
+    assert main(_args(official_fixture)) == 2
     assert "'v_delta' type 't2' contain NaN or inf (first at row 4, column 0)" in capsys.readouterr().err
 
 
@@ -97,7 +97,7 @@ def test_data_dir_row_count_check(official_fixture, tmp_path, capsys):
             write_png(data / "hpatches-release" / seq / f"{patch_type}.png", 65, 65 * n)
     assert main(_args(official_fixture, "--data", str(data), "--task", "matching", "--quiet")) == 0
     write_png(data / "hpatches-release" / "v_gamma" / "ref.png", 65, 65 * 3)
-    assert main(_args(official_fixture, "--data", str(data), "--task", "matching")) == 1
+    assert main(_args(official_fixture, "--data", str(data), "--task", "matching")) == 2
     assert "sequence 'v_gamma' type 'ref' have 174 rows but" in capsys.readouterr().err
     assert png_size(data / "hpatches-release" / "v_gamma" / "ref.png") == (65, 195)
     assert patch_count(data / "hpatches-release" / "v_gamma" / "ref.png") == 3
@@ -115,5 +115,5 @@ def test_semicolon_delimiter(official_fixture, capsys):
         values = np.loadtxt(csv, delimiter=",")
         np.savetxt(csv, values, fmt="%10.5f", delimiter=";")
     assert main(_args(official_fixture, "--delimiter", ";", "--task", "retrieval", "--quiet")) == 0
-    assert main(_args(official_fixture, "--delimiter", ",", "--task", "retrieval")) == 1
+    assert main(_args(official_fixture, "--delimiter", ",", "--task", "retrieval")) == 2
     assert "is not a numeric CSV with delimiter ',' (check the delimiter)" in capsys.readouterr().err

@@ -1,9 +1,11 @@
 """Descriptor sets from arrays, CSV folders (any delimiter) and callables; task file reading."""
 
+import zlib
+
 import numpy as np
 import pytest
 
-from hpatches_eval import DescriptorError, evaluate, from_arrays, from_callable, from_csv_dir
+from hpatches_eval import PATCH_TYPES, DescriptorError, evaluate, from_arrays, from_callable, from_csv_dir
 from hpatches_eval.descriptor_sets import detect_delimiter, read_descriptor_csv
 from hpatches_eval.task_files import TaskFiles
 from hpatches_eval.errors import TaskFileError
@@ -103,3 +105,30 @@ def test_task_files_errors(tmp_path):
     (tmp_path / "retr_distractors_split-a.csv").write_text("s,idx\ni_fog,1\n")
     with pytest.raises(TaskFileError, match="must have columns \\['s', 'idx'\\]"):
         files.load_retrieval("a")
+
+
+class TypedPatches:
+    """Patch source whose patches differ per (sequence, patch type)."""
+
+    def __init__(self, sizes):
+        self.sizes = sizes
+        self.sequences = list(sizes)
+
+    def load(self, seq, patch_type):
+        rng = np.random.default_rng(zlib.crc32(f"{seq}/{patch_type}".encode()))
+        return rng.integers(0, 256, size=(self.sizes[seq], 6, 6), dtype=np.uint8)
+
+
+def test_from_callable_gives_each_patch_type_its_own_descriptors():
+    source = TypedPatches({"i_a": 5, "v_b": 7})
+
+    def describe(patches):  # per-patch mean and first pixel: values differ for every patch type
+        return np.stack([patches.mean(axis=(1, 2, 3)), patches[:, 0, 0, 0]], axis=1)
+
+    dset = from_callable(describe, source, batch_size=2)
+    for seq, n in source.sizes.items():
+        for patch_type in PATCH_TYPES:
+            patches = source.load(seq, patch_type)
+            expected = np.stack([patches.mean(axis=(1, 2)), patches[:, 0, 0]], axis=1).astype(np.float32)
+            np.testing.assert_array_equal(dset.get(seq, patch_type), expected, err_msg=f"{seq}/{patch_type}")
+        assert len({dset.get(seq, patch_type).tobytes() for patch_type in PATCH_TYPES}) == 16

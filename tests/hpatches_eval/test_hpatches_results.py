@@ -18,7 +18,7 @@ def make_results():
     )
     retrieval = pd.DataFrame(np.arange(6, dtype=float).reshape(3, 2) / 10, index=["e", "h", "t"], columns=[100, 500])
     retrieval.loc["mean"] = retrieval.mean()
-    return Results(params={"descriptor": "d", "split": "a"}, verification_auc=grid * 2, verification_ap=grid,
+    return Results(params={"descriptor": "d", "split": "a"}, verification_auc=grid / 2, verification_ap=grid,
                    matching=matching, retrieval=retrieval, flags=[{"code": "x", "message": "y"}])
 
 
@@ -27,7 +27,7 @@ def test_summary_and_flat_keys():
     assert results.summary == pytest.approx({"verification": 0.35, "matching": 0.3, "retrieval": 0.25,
                                              "mean": 0.3})
     flat = results.flat()
-    assert flat["verif_h_intra_ap"] == 0.4 and flat["verif_h_intra_auc"] == 0.8
+    assert flat["verif_h_intra_ap"] == 0.4 and flat["verif_h_intra_auc"] == 0.2
     assert flat["match_t_map"] == pytest.approx(0.3) and flat["retr_t_500_map"] == 0.5
     assert "retr_mean_100_map" not in flat
     by_cat = results.matching_by_category
