@@ -2,7 +2,14 @@
 
 Writes ``hpatches-release/`` (65 px, clean), ``nhpatches/`` (32 px area-resized, clean + ``_noise`` twins),
 ``tasks/`` (official-format task files + ``splits/splits.json``) and ``build_info.json``. Everything is written
-into a temporary folder next to ``out`` and renamed at the end, so ``out`` is never half-written.
+into a hidden staging folder next to ``out`` (``.<name>.tmp-<pid>-<token>``, see `hpatches_eval.output_safety`)
+and renamed at the end, so ``out`` is never half-written; the staging folder of a killed build is removed by the
+next build of the same ``out``. ``out`` must be new, empty, or a dataset this builder wrote (replaced only with
+``overwrite``), and may not overlap the inputs.
+
+Sequences that cannot give correct patches (flat or tiny images, degenerate homographies, too few keypoints; see
+`descriptors.data.screening`) are skipped with a `SkippedSequenceWarning` and listed in ``build_info.json``
+(``skipped_sequences``); the build fails only when what is left cannot make the requested split.
 """
 
 from __future__ import annotations
@@ -10,50 +17,38 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from descriptors.data.build_checks import DATASET_KIND, LEGACY_MARKERS, check_build_options, check_dataset_output
+from descriptors.data.build_split import choose_split, split_sequences
 from descriptors.data.detect import DetectorConfig
 from descriptors.data.formats import resize_patches, write_patch_file
 from descriptors.data.jitter import DEFAULT_JITTER, level_to_dict
 from descriptors.data.noise import DEFAULT_NOISE, add_noise, noise_level_for
-from descriptors.data.sequences import ImageSequence, list_sequence_folders, read_image_sequence
+from descriptors.data.screening import limits, sequence_problem, tracks_problem
+from descriptors.data.sequences import ImageSequence, SequenceLoader, list_sequence_folders
 from descriptors.data.task_writer import write_splits, write_tasks
 from descriptors.data.tracks import extract_tracks
-from descriptors.errors import ConfigError
+from descriptors.errors import ConfigError, DataFormatError
+from hpatches_eval.cli_contract import one_line
+from hpatches_eval.output_safety import staged_dir
 from hpatches_eval.patch_types import PATCH_TYPES
-from hpatches_eval.splits import Split
+
+__all__ = ["build_dataset", "build_dataset_from_sequences", "check_build_options", "check_dataset_output",
+           "split_sequences", "SkippedSequenceWarning"]
 
 BUILD_FORMAT_VERSION = 1
 NHPATCHES_SIZE = 32
 
 
-def split_sequences(names: list[str], test_fraction: float, rng: np.random.Generator, name: str = "default") -> Split:
-    """Random train/test split by sequence, stratified by kind (``i_``, ``v_``, anything else).
-
-    Each kind with at least two sequences puts ``round(test_fraction * n)`` of them (at least one, at most
-    ``n - 1``) in the test set; a kind with one sequence goes to test only if there is no other test sequence.
-    """
-    if not 0.0 < test_fraction < 1.0:
-        raise ConfigError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction!r}")
-    groups: dict[str, list[str]] = {}
-    for n in sorted(names):
-        groups.setdefault(n[:2] if n[:2] in ("i_", "v_") else "other", []).append(n)
-    test: list[str] = []
-    for kind in sorted(groups):
-        members = groups[kind]
-        if len(members) >= 2:
-            count = int(min(max(round(test_fraction * len(members)), 1), len(members) - 1))
-            test += [members[i] for i in rng.permutation(len(members))[:count]]
-    if not test and names:
-        test = [sorted(names)[0]]
-    train = [n for n in sorted(names) if n not in test]
-    return Split(name=name, test=tuple(sorted(test)), train=tuple(train))
+class SkippedSequenceWarning(UserWarning):
+    """The builder skipped a sequence it cannot make patches from (see `descriptors.data.screening`)."""
 
 
 def _summary(values: np.ndarray) -> dict:
@@ -81,64 +76,110 @@ def _write_sequence(tmp: Path, name: str, patches: np.ndarray, noise: dict, rng:
     return errors
 
 
+
+def _make_readable(folder: Path) -> None:
+    """Gives every file the mode a plain ``open`` would (0666 less the umask): temp files are created 0600."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o666 & ~umask)
+
+
+def _known_name(item) -> str | None:
+    if isinstance(item, ImageSequence):
+        return item.name
+    name = getattr(item, "sequence_name", None)
+    return name if isinstance(name, str) else None
+
+
+def _skip(skipped: dict, name: str, reason: str, test_sequences) -> None:
+    """Records and warns about a skipped sequence; fails at once when it was a requested test sequence."""
+    if test_sequences is not None and name in test_sequences:
+        raise DataFormatError(f"Requested test sequence {name!r} cannot be used: {reason}")
+    skipped[name] = reason
+    warnings.warn(f"Sequence {name!r} skipped: {reason}", SkippedSequenceWarning, stacklevel=3)
+
+
 def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: float = 1 / 3,
                   split_name: str = "default", test_sequences: list[str] | None = None,
                   max_tracks_per_sequence: int | None = None, detector: DetectorConfig = DetectorConfig(),
                   jitter: dict = DEFAULT_JITTER, noise: dict = DEFAULT_NOISE, n_pairs: int | None = None,
                   n_queries: int | None = None, n_distractors: int | None = None, overwrite: bool = False,
-                  progress: bool = True, extra_info: dict | None = None) -> Path:
+                  progress: bool = True, extra_info: dict | None = None, inputs=()) -> Path:
     """Builds an HPatches-layout dataset from image sequences.
 
     Args:
         sequences: `ImageSequence` objects (or a zero-argument callable per sequence returning one, so that only
-            one sequence is in memory at a time). Names must be unique.
-        out: the dataset folder to create.
+            one sequence is in memory at a time, e.g. `descriptors.data.sequences.SequenceLoader`). Names must be
+            unique.
+        out: the dataset folder to create: new, empty, or a dataset this builder wrote (with ``overwrite``).
         seed: seed of every random choice (clustering, jitter, noise, split, tasks); same seed, same bytes.
         test_fraction: fraction of sequences (per kind i_/v_) in the test set; ignored if ``test_sequences``.
         split_name: name of the split in ``tasks/splits/splits.json`` and in the task file names.
-        test_sequences: explicit test sequences (the others train).
+        test_sequences: explicit test sequences (the others train; all of them makes a test-only dataset).
         max_tracks_per_sequence: cap on patch tracks per sequence (random subset); ``None`` keeps all.
         detector, jitter, noise: see `detect.DetectorConfig`, `jitter.DEFAULT_JITTER`, `noise.DEFAULT_NOISE`.
         n_pairs: rows per verification file (default ``min(100000, 20 * test tracks)``).
         n_queries, n_distractors: retrieval sizes (defaults ``min(2000, test tracks // 4)`` and
             ``min(8000, test tracks)``; fewer are written if not enough distinct patches pass the std filter).
-        overwrite: replace an existing ``out``.
+        overwrite: replace an existing dataset at ``out`` (never a folder of anything else).
         progress: show tqdm progress bars.
         extra_info: merged into ``build_info.json``.
+        inputs: input paths (e.g. the sequence folders) that ``out`` may not equal, lie inside, or contain.
 
     Returns:
         ``out`` as a `Path`.
 
     Raises:
-        FileExistsError: if ``out`` exists and ``overwrite`` is false.
-        ConfigError: on invalid options, duplicate names, or when no sequence yields patches.
+        FileExistsError: if ``out`` holds something that may not be replaced (see `check_dataset_output`).
+        ConfigError: on invalid options or duplicate names (before any work).
+        DataFormatError: when the sequences left after skipping cannot make the split: none left, a requested
+            test sequence skipped, or no train/test sequence left (the message says which and why).
     """
     out = Path(out)
-    if test_sequences is None and not 0.0 < test_fraction < 1.0:
-        raise ConfigError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction!r}")
-    if max_tracks_per_sequence is not None and max_tracks_per_sequence < 2:
-        raise ConfigError(f"`max_tracks_per_sequence` must be >= 2 or None. "
-                          f"Received: max_tracks_per_sequence={max_tracks_per_sequence!r}")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"Output folder {out} already exists; pass overwrite=True to replace it.")
+    sequences = list(sequences)
+    check_build_options(seed=seed, test_fraction=test_fraction, split_name=split_name, test_sequences=test_sequences,
+                        max_tracks_per_sequence=max_tracks_per_sequence, n_pairs=n_pairs, n_queries=n_queries,
+                        n_distractors=n_distractors)
+    if test_sequences is not None:
+        test_sequences = sorted(set(test_sequences))
+    if not sequences:
+        raise ConfigError("`sequences` must hold at least one sequence. Received: []")
+    names = [_known_name(item) for item in sequences]
+    known = [n for n in names if n is not None]
+    duplicates = sorted({n for n in known if known.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"Sequence names must be unique. Received: duplicate {duplicates[0]!r}")
+    if test_sequences is not None and len(known) == len(names) and set(test_sequences) - set(known):
+        raise ConfigError(f"`test_sequences` must name sequences of the input. Received unknown: "
+                          f"{sorted(set(test_sequences) - set(known))}; known: {sorted(known)}")
+    check_dataset_output(out, overwrite=overwrite, inputs=inputs)
     start_time = time.perf_counter()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with staged_dir(out, kind=DATASET_KIND, legacy_markers=LEGACY_MARKERS,
+                    format_version=BUILD_FORMAT_VERSION) as tmp:
         seeds = np.random.SeedSequence(seed)
         split_rng, task_rng, *seq_seeds = [np.random.default_rng(s) for s in seeds.spawn(2 + len(sequences))]
-        counts, ref_std, overlaps, errors, per_sequence, skipped = {}, {}, {"e": [], "h": [], "t": []}, {}, {}, []
-        for item, rng in tqdm(list(zip(sequences, seq_seeds)), desc="Building patch sequences", disable=not progress,
-                              unit="seq"):
-            sequence = item() if callable(item) else item
+        counts, ref_std, overlaps, errors, per_sequence, skipped = {}, {}, {"e": [], "h": [], "t": []}, {}, {}, {}
+        for i, (item, rng) in enumerate(tqdm(list(zip(sequences, seq_seeds)), desc="Building patch sequences",
+                                             disable=not progress, unit="seq")):
+            try:
+                sequence = item() if callable(item) else item
+            except (DataFormatError, FileNotFoundError) as error:
+                _skip(skipped, names[i] or f"sequence #{i + 1}", f"unreadable: {one_line(error)}", test_sequences)
+                continue
             if not isinstance(sequence, ImageSequence):
                 raise ConfigError(f"`sequences` must hold ImageSequence objects. Received: {type(sequence).__name__}")
-            if sequence.name in counts or sequence.name in skipped:
+            if sequence.name in counts or sequence.name in skipped or sequence.name in per_sequence:
                 raise ConfigError(f"Sequence names must be unique. Received: duplicate {sequence.name!r}")
-            tracks = extract_tracks(sequence, rng, detector=detector, jitter=jitter, max_tracks=max_tracks_per_sequence)
-            per_sequence[sequence.name] = tracks.counts
-            if tracks.patches.shape[1] < 2:
-                skipped.append(sequence.name)
+            problem = sequence_problem(sequence)
+            if problem is None:
+                tracks = extract_tracks(sequence, rng, detector=detector, jitter=jitter,
+                                        max_tracks=max_tracks_per_sequence)
+                per_sequence[sequence.name] = tracks.counts
+                problem = tracks_problem(tracks.counts)
+            if problem is not None:
+                _skip(skipped, sequence.name, problem, test_sequences)
                 continue
             counts[sequence.name] = tracks.patches.shape[1]
             ref_std[sequence.name] = tracks.patches[0].reshape(counts[sequence.name], -1).std(axis=1)
@@ -148,16 +189,9 @@ def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: f
                 errors.setdefault(key, [0.0, 0])
                 errors[key][0] += total
                 errors[key][1] += size
-        if not counts:
-            raise ConfigError(f"No sequence yielded at least 2 patch tracks. Received: {skipped}")
-        if test_sequences is not None:
-            unknown = sorted(set(test_sequences) - set(counts))
-            if unknown or not test_sequences:
-                raise ConfigError(f"`test_sequences` must name built sequences. Received unknown: {unknown}")
-            split = Split(split_name, tuple(sorted(test_sequences)),
-                          tuple(sorted(set(counts) - set(test_sequences))))
-        else:
-            split = split_sequences(list(counts), test_fraction, split_rng, split_name)
+            del tracks, sequence
+        split = choose_split(sorted(counts), skipped, test_sequences=test_sequences, test_fraction=test_fraction,
+                             rng=split_rng, name=split_name)
         write_splits(tmp / "tasks" / "splits" / "splits.json", [split])
         test_tracks = sum(counts[s] for s in split.test)
         sizes = {"n_pairs": min(100_000, 20 * test_tracks) if n_pairs is None else int(n_pairs),
@@ -166,8 +200,11 @@ def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: f
         written = write_tasks(tmp / "tasks", split, counts, lambda s, i: ref_std[s][i], rng=task_rng, **sizes)
         info = {
             "format_version": BUILD_FORMAT_VERSION, "seed": seed, "split": dataclasses.asdict(split),
-            "num_sequences": len(counts), "num_tracks": int(sum(counts.values())), "tracks_per_sequence": counts,
-            "filter_counts_per_sequence": per_sequence, "skipped_sequences": skipped,
+            "num_sequences": len(counts), "num_sequences_input": len(sequences),
+            "num_tracks": int(sum(counts.values())),
+            "tracks_per_sequence": counts, "filter_counts_per_sequence": per_sequence,
+            "skipped_sequences": [{"name": name, "reason": reason} for name, reason in skipped.items()],
+            "screening": limits(),
             "patch_size": 65, "nhpatches_size": NHPATCHES_SIZE,
             "detector": dataclasses.asdict(detector),
             "scale_definition": "sigma = OpenCV SIFT KeyPoint.size / 2 (DoG) or the Gaussian derivative scale "
@@ -185,18 +222,9 @@ def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: f
         with os.fdopen(fd, "w") as f:
             json.dump(info, f, indent=1)
         os.replace(info_tmp, tmp / "build_info.json")
-        if out.exists() and not overwrite:
+        _make_readable(tmp)
+        if not overwrite and out.is_dir() and any(out.iterdir()):
             raise FileExistsError(f"Output folder {out} appeared while building; not replacing it.")
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, trash / "old")
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
@@ -205,7 +233,7 @@ def build_dataset_from_sequences(folder_or_list, out: str | Path, **kwargs) -> P
 
     Args:
         folder_or_list: a folder holding sequence folders, or a list of sequence folders.
-        out: the dataset folder to create.
+        out: the dataset folder to create (it may not equal, lie inside, or contain the input folders).
         **kwargs: passed to `build_dataset`.
 
     Returns:
@@ -213,13 +241,15 @@ def build_dataset_from_sequences(folder_or_list, out: str | Path, **kwargs) -> P
     """
     if isinstance(folder_or_list, (str, os.PathLike)):
         folders = list_sequence_folders(folder_or_list)
+        inputs = [Path(folder_or_list)]
     else:
         folders = [Path(f) for f in folder_or_list]
         if not folders:
             raise ConfigError("`folder_or_list` must name at least one sequence folder. Received: []")
-    loaders = [lambda f=f: read_image_sequence(f) for f in folders]
+        inputs = list(folders)
     for folder in folders:
         if not folder.is_dir():
             raise FileNotFoundError(f"Sequence folder not found: {folder}")
     kwargs.setdefault("extra_info", {"source": [str(f) for f in folders]})
-    return build_dataset(loaders, out, **kwargs)
+    kwargs["inputs"] = list(kwargs.get("inputs", ())) + inputs
+    return build_dataset([SequenceLoader(f) for f in folders], out, **kwargs)

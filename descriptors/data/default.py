@@ -3,21 +3,27 @@
 Only photographs shipped in the scikit-image wheel are used (no download). Each gives a ``v_`` sequence (random
 homographies) and an ``i_`` sequence (photometric changes), see `descriptors.data.synthetic`; the builder then
 makes the HPatches layout (`descriptors.data.builder`). The result is cached in
-``$DESCRIPTORS_DATA_DIR/default-v1`` (or ``~/.cache/descriptors/default-v1``) and reused.
+``$DESCRIPTORS_DATA_DIR/default-v1`` (or ``~/.cache/descriptors/default-v1``) and reused; a damaged cache we
+wrote is rebuilt, a folder we did not write is never replaced (see `default_dataset`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from descriptors.data.build_checks import LEGACY_MARKERS
 from descriptors.data.builder import build_dataset
 from descriptors.data.synthetic import illumination_sequence, viewpoint_sequence
-from descriptors.errors import ConfigError
+from descriptors.errors import ConfigError, DataFormatError
+from hpatches_eval.cli_contract import one_line
+from hpatches_eval.output_safety import MARKER, folder_kind, remove_stale_staging
+from hpatches_eval.patch_types import PATCH_TYPES
 
 DEFAULT_NAME = "default-v1"
 MAX_SIDE = 640  # photographs are downscaled (area) to at most this side
@@ -84,13 +90,62 @@ def photo_split(photos, seed: int = 0) -> list[str] | None:
     return sorted(f"{kind}_{PHOTOS[photos[i]]}" for i in chosen for kind in ("i", "v"))
 
 
+def _expected_files(info: dict) -> list[Path]:
+    """The files a complete dataset with this ``build_info.json`` holds (relative paths)."""
+    sequences, split = info["tracks_per_sequence"], info["split"]["name"]
+    if not isinstance(sequences, dict) or not sequences or not isinstance(split, str):
+        raise TypeError("tracks_per_sequence must be a non-empty object and split.name a string")
+    files = [Path("tasks", "splits", "splits.json")]
+    files += [Path("tasks", f"{stem}_split-{split}.csv") for stem in
+              ("verif_pos", "verif_neg_intra", "verif_neg_inter", "retr_queries", "retr_distractors")]
+    for seq in sequences:
+        for patch_type in PATCH_TYPES:
+            files += [Path("hpatches-release", seq, f"{patch_type}.png"), Path("nhpatches", seq, f"{patch_type}.png"),
+                      Path("nhpatches", seq, f"{patch_type}_noise.png")]
+    return files
+
+
+def inspect_cache(root: str | Path, params: dict | None = None) -> tuple[str, object]:
+    """What is at ``root``: ``("absent", None)``, ``("ok", info)``, ``("other", cached_params)`` (a complete
+    dataset built with other parameters), ``("damaged", reason)`` (a dataset we wrote, incomplete or with an
+    unreadable ``build_info.json``) or ``("foreign", reason)`` (not a dataset we wrote: never touched)."""
+    root = Path(root)
+    if not root.exists() and not root.is_symlink():
+        return "absent", None
+    if not root.is_dir():
+        return "foreign", "it is a file, not a folder"
+    if not any(root.iterdir()):
+        return "absent", None
+    kind = folder_kind(root, LEGACY_MARKERS)
+    if kind is None:
+        return "foreign", f"it holds neither {MARKER} nor build_info.json"
+    if kind != "dataset":
+        return "foreign", f"it holds a {kind}, not a dataset"
+    try:
+        info = json.loads((root / "build_info.json").read_text())
+    except FileNotFoundError:
+        return "damaged", "build_info.json is missing"
+    except (OSError, ValueError) as error:
+        return "damaged", f"build_info.json is not readable JSON ({one_line(error)})"
+    try:
+        missing = [p for p in _expected_files(info) if not (root / p).is_file()]
+    except (KeyError, TypeError, AttributeError) as error:
+        return "damaged", f"build_info.json lacks the dataset's contents ({type(error).__name__}: {one_line(error)})"
+    if missing:
+        return "damaged", f"{len(missing)} files are missing, e.g. {missing[0]}"
+    cached = info.get("default_dataset")
+    return ("ok", info) if params is None or cached == params else ("other", cached)
+
+
 def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, photos=None,
                     tracks_per_sequence: int = DEFAULT_TRACKS_PER_SEQUENCE, seed: int = 0,
                     progress: bool = True) -> Path:
     """Returns the folder of the default dataset, building it on first use.
 
-    Safe when several processes call it at once: each builds in a temporary folder and renames it into place;
-    a process that finds the folder already there uses it.
+    Safe when several processes call it at once: each builds in a staging folder (named with its pid, so that
+    the leftover of a killed build is removed by the next one) and renames it into place; a process that finds
+    the folder already there uses it. A cache that we wrote but that is damaged (``build_info.json`` unreadable,
+    files missing) is rebuilt with a warning; a folder at ``root`` that we did not write is never touched.
 
     Args:
         root: dataset folder; ``None`` uses `default_root`.
@@ -105,25 +160,35 @@ def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, ph
 
     Raises:
         ConfigError: if a cached dataset at ``root`` was built with other parameters (pass ``rebuild=True``).
+        DataFormatError: if ``root`` holds something this tool did not write (remove it or choose another root).
     """
     root = default_root() if root is None else Path(root)
     params = {"photos": sorted(PHOTOS) if photos is None else sorted(photos),
               "tracks_per_sequence": int(tracks_per_sequence), "seed": int(seed), "version": DEFAULT_NAME,
               "split": "by photo: a third of the photos (both their i_ and v_ sequences) are test"}
-    info_path = root / "build_info.json"
-    if not rebuild and info_path.is_file():
-        cached = json.loads(info_path.read_text()).get("default_dataset")
-        if cached != params:
-            raise ConfigError(f"The dataset at {root} was built with {cached}, not {params}; pass rebuild=True "
+    if root.parent.is_dir():
+        remove_stale_staging(root)  # the leftover of a killed build (its pid no longer runs)
+    state, detail = inspect_cache(root, params)
+    if state == "foreign":
+        raise DataFormatError(f"The default dataset folder {root} was not written by this tool ({detail}); "
+                              "refusing to replace it: remove it yourself, or set DESCRIPTORS_DATA_DIR (or pass "
+                              "root=) to use another folder.")
+    if not rebuild:
+        if state == "ok":
+            return root
+        if state == "other":
+            built_with = "other inputs (it is not a default dataset)" if detail is None else detail
+            raise ConfigError(f"The dataset at {root} was built with {built_with}, not {params}; pass rebuild=True "
                               f"or another root.")
-        return root
+    if state == "damaged":
+        warnings.warn(f"The default dataset cache {root} is damaged ({detail}); rebuilding it.", stacklevel=2)
     loaders = default_sequences(photos, seed)
     try:
         build_dataset(loaders, root, seed=seed, test_sequences=photo_split(params["photos"], seed),
-                      max_tracks_per_sequence=tracks_per_sequence,
-                      overwrite=rebuild, progress=progress,
-                      extra_info={"default_dataset": params, "source": "scikit-image photographs " + str(params["photos"])})
+                      max_tracks_per_sequence=tracks_per_sequence, overwrite=state != "absent", progress=progress,
+                      extra_info={"default_dataset": params,
+                                  "source": "scikit-image photographs " + str(params["photos"])})
     except FileExistsError:
-        if not info_path.is_file():  # another process is building or left a foreign folder there
+        if inspect_cache(root, params)[0] != "ok":  # not another process's complete build of the same dataset
             raise
     return root

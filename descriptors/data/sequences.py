@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import tempfile
@@ -59,7 +60,11 @@ class ImageSequence:
                     f"Homography H_1_{k + 2} of sequence {self.name!r} must be a finite 3x3 matrix. "
                     f"Received: shape={h.shape}"
                 )
-        self.homographies = hs
+        # H and -H are the same homography; keep the sign that puts image 1's centre in front (w > 0), as the
+        # patch geometry expects
+        height, width = np.asarray(self.images[0]).shape[:2]
+        centre = np.array([(width - 1) / 2.0, (height - 1) / 2.0, 1.0])
+        self.homographies = [-h if float(h[2] @ centre) < 0 else h for h in hs]
 
     def gray(self, index: int) -> np.ndarray:
         """Image ``index`` (0-based) as a uint8 ``(H, W)`` greyscale array."""
@@ -98,9 +103,61 @@ def read_homography(path: str | Path) -> np.ndarray:
             f"Received: rows of lengths {[len(r) for r in rows]}"
         )
     h = np.array(rows, np.float64)
-    if abs(np.linalg.det(h)) < 1e-12:
-        raise DataFormatError(f"Homography file {path} must hold an invertible matrix. Received: det=0")
+    det = float(np.linalg.det(h))
+    if abs(det) < 1e-12:
+        raise DataFormatError(f"Homography file {path} must hold an invertible matrix. Received: det={det:.3g}")
     return h
+
+
+@contextlib.contextmanager
+def _quiet_opencv():
+    """Silences OpenCV's own log lines (e.g. "[ERROR] ... readHeader") while decoding; we raise our own error."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:  # an OpenCV build without the logging module
+        yield
+        return
+    previous = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(previous)
+
+
+def read_image(file: str | Path) -> np.ndarray:
+    """Reads one sequence image as uint8 ``(H, W)`` or ``(H, W, 3)`` BGR (alpha dropped, 16-bit scaled down).
+
+    Raises:
+        DataFormatError: if the file cannot be decoded.
+    """
+    with _quiet_opencv():
+        image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise DataFormatError(f"Image file {file} must be a readable image; cv2.imread could not decode it.")
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    return image
+
+
+class SequenceLoader:
+    """A zero-argument callable that reads one sequence folder when called (so builds hold one at a time).
+
+    Attributes:
+        folder: the sequence folder.
+        sequence_name: the sequence's name (the folder's name), known before reading.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.sequence_name = self.folder.name
+
+    def __call__(self) -> "ImageSequence":
+        return read_image_sequence(self.folder)
+
+    def __repr__(self) -> str:
+        return f"SequenceLoader({str(self.folder)!r})"
 
 
 def read_image_sequence(path: str | Path) -> ImageSequence:
@@ -115,17 +172,12 @@ def read_image_sequence(path: str | Path) -> ImageSequence:
         raise FileNotFoundError(f"Sequence folder not found: {folder}")
     images = []
     for index in range(1, NUM_IMAGES + 1):
-        file = _find_image(folder, index)
-        image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
-        if image is None:
-            raise DataFormatError(f"Image file {file} must be a readable image; cv2.imread could not decode it.")
-        if image.ndim == 3 and image.shape[2] == 4:
-            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-        if image.dtype == np.uint16:
-            image = (image >> 8).astype(np.uint8)
-        images.append(image)
+        images.append(read_image(_find_image(folder, index)))
     homographies = [read_homography(folder / f"H_1_{k}") for k in range(2, NUM_IMAGES + 1)]
-    return ImageSequence(folder.name, images, homographies)
+    try:
+        return ImageSequence(folder.name, images, homographies)
+    except DataFormatError as error:
+        raise DataFormatError(f"Sequence folder {folder}: {error}") from error
 
 
 def list_sequence_folders(root: str | Path) -> list[Path]:

@@ -11,7 +11,8 @@ with our own seeded generator instead of ``np.random.seed(42)``:
   their pixel standard deviation (0..255) is above 10, deduplicated, queries truncated to ``n_queries``,
   queries removed from the distractors, distractors truncated to ``n_distractors``.
 
-CSV headers: ``s1,t1,idx1,s2,t2,idx2`` and ``s,idx`` (no index column), as the official files.
+CSV headers: ``s1,t1,idx1,s2,t2,idx2`` and ``s,idx`` (no index column), as the official files; ``splits.json``
+carries the ``"name"`` key of every split, as the official file (the official evaluator reads it).
 """
 
 from __future__ import annotations
@@ -42,15 +43,32 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
         raise
 
 
+def splits_json(splits: list[Split]) -> str:
+    """The text of an official ``splits.json``: ``{name: {"test": [...], "train": [...], "name": name}}``.
+
+    As hpatches-benchmark's ``tasks/splits/splits.json``: one line, ``json.dumps`` separators, keys in the order
+    test, train, name, no trailing newline. The official evaluator reads ``splits[S]["name"]`` to find the task
+    files ``*_split-<name>.csv`` and ``splits[S]["test"]`` for the sequences.
+    """
+    names = [s.name for s in splits]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"Split names must be unique. Received: {names}")
+    return json.dumps({s.name: {"test": list(s.test), "train": list(s.train), "name": s.name} for s in splits})
+
+
 def write_splits(path: str | Path, splits: list[Split]) -> None:
-    """Writes ``splits.json`` in the official format ``{name: {"test": [...], "train": [...]}}``."""
+    """Writes ``splits.json`` in the official format (see `splits_json`), atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {s.name: {"test": list(s.test), "train": list(s.train)} for s in splits}
+    text = splits_json(splits)
     fd, tmp = tempfile.mkstemp(prefix=".splits.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def verification_pairs(split: Split, counts: dict[str, int], n_pairs: int, rng: np.random.Generator):

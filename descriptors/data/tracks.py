@@ -80,7 +80,7 @@ def extract_tracks(sequence: ImageSequence, rng: np.random.Generator, *, detecto
     index = np.nonzero(keep)[0]
     pyramids = [build_pyramid(g) for g in grays]
     ref = warp_patches(pyramids[0], ref_maps[index], PATCH_SIZE)
-    contrast = ref.reshape(len(index), -1).astype(np.float32).std(axis=1) / 255.0 >= MIN_STD
+    contrast = ref.reshape(len(index), PATCH_SIZE * PATCH_SIZE).astype(np.float32).std(axis=1) / 255.0 >= MIN_STD
     index, ref = index[contrast], ref[contrast]
     counts["contrast_ok"] = int(len(index))
     if max_tracks is not None and len(index) > max_tracks:

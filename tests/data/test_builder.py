@@ -135,8 +135,11 @@ def test_deterministic_given_seed(tmp_path, small_sequences, built):
 
 def test_refuses_existing_output_and_bad_options(tmp_path, small_sequences):
     (tmp_path / "exists").mkdir()
-    with pytest.raises(FileExistsError, match="already exists"):
-        build_dataset(small_sequences, tmp_path / "exists")
+    (tmp_path / "exists" / "notes.txt").write_text("mine")
+    for overwrite in (False, True):  # a folder we did not write is never replaced, even with overwrite=True
+        with pytest.raises(FileExistsError, match="already exists and was not written by this tool"):
+            build_dataset(small_sequences, tmp_path / "exists", overwrite=overwrite)
+    assert (tmp_path / "exists" / "notes.txt").read_text() == "mine"
     with pytest.raises(ConfigError, match="test_fraction` must be in"):
         build_dataset(small_sequences[:2], tmp_path / "bad", test_fraction=1.5, max_tracks_per_sequence=5,
                       progress=False)
@@ -153,12 +156,17 @@ def test_from_folder_and_cli(tmp_path, small_sequences, capsys):
     assert get_split("default", out / "tasks/splits/splits.json").test == ("v_cam",)
     assert build_main([str(tmp_path / "seqs"), str(tmp_path / "cli"), "--max-tracks-per-sequence", "10",
                        "--seed", "1", "--quiet", "--split-name", "mine"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "cli")
     assert (tmp_path / "cli" / "tasks" / "verif_pos_split-mine.csv").is_file()
+    stamp = (tmp_path / "cli" / "build_info.json").stat().st_mtime_ns
+    prog = "python -m descriptors.data.build: error: "
+    seqs = str(tmp_path / "seqs")
     for argv, message in (([str(tmp_path / "nope"), str(tmp_path / "x")], "SEQUENCES_DIR must be an existing"),
-                          ([str(tmp_path / "seqs"), str(tmp_path / "cli")], "OUT_DIR must not exist"),
-                          ([str(tmp_path / "seqs"), str(tmp_path / "y"), "--test-fraction", "2"], "must be in"),
-                          ([str(tmp_path), str(tmp_path / "z")], "must hold sequence folders")):
-        with pytest.raises(SystemExit) as exit_info:
-            build_main(argv)
-        assert exit_info.value.code == 2
-        assert message in capsys.readouterr().err
+                          ([seqs, str(tmp_path / "cli")], "already holds a dataset: pass --overwrite"),
+                          ([seqs, str(tmp_path / "y"), "--test-fraction", "2"], "must be a number in"),
+                          ([seqs + "/v_cam", str(tmp_path / "z")], "must hold sequence folders"),
+                          ([str(tmp_path), str(tmp_path / "z")], "`OUT_DIR` lies inside the input")):
+        assert build_main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(prog) and message in err and err.count("\n") == 1, err
+    assert (tmp_path / "cli" / "build_info.json").stat().st_mtime_ns == stamp

@@ -2,12 +2,17 @@
 
 import json
 import os
+import shutil
 
 import pytest
 
 import descriptors.data.default as default_module
 from descriptors.data import HPatchesRelease, default_dataset
-from descriptors.errors import ConfigError
+from descriptors.errors import ConfigError, DataFormatError
+from hpatches_eval.output_safety import MARKER
+
+DEAD_PID = 4194304 + 4242  # above Linux's largest pid_max: never a running process
+SMALL = {"photos": ["coins"], "tracks_per_sequence": 10, "progress": False}
 
 
 def test_small_default_dataset_builds_and_is_cached(tmp_path, monkeypatch):
@@ -50,6 +55,82 @@ def test_concurrent_builder_wins(tmp_path, monkeypatch):
     root = default_dataset(tmp_path / "dd", photos=["coins"], tracks_per_sequence=10, progress=False)
     assert (root / "build_info.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dd"]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    """A small default dataset, built once; tests copy it."""
+    return default_dataset(tmp_path_factory.mktemp("pristine") / "default-v1", **SMALL)
+
+
+def _copy(pristine, tmp_path):
+    root = tmp_path / "default-v1"
+    shutil.copytree(pristine, root)
+    return root
+
+
+def _fail_if_built(monkeypatch):
+    monkeypatch.setattr(default_module, "build_dataset", lambda *a, **k: pytest.fail("built or replaced the folder"))
+
+
+def test_damaged_cache_is_recognised(pristine, tmp_path):
+    params = json.loads((pristine / "build_info.json").read_text())["default_dataset"]
+    assert default_module.inspect_cache(pristine, params)[0] == "ok"
+    root = _copy(pristine, tmp_path)
+    (root / "nhpatches" / "v_coins" / "t3_noise.png").unlink()  # half-deleted
+    assert default_module.inspect_cache(root, params) == (
+        "damaged", "1 files are missing, e.g. nhpatches/v_coins/t3_noise.png")
+    (root / "build_info.json").unlink()  # our marker still says "dataset"
+    assert default_module.inspect_cache(root, params) == ("damaged", "build_info.json is missing")
+    (root / "build_info.json").write_text('{"split": 3}')
+    assert default_module.inspect_cache(root, params)[0] == "damaged"
+    (root / MARKER).unlink()
+    (root / "build_info.json").unlink()
+    assert default_module.inspect_cache(root, params) == (
+        "foreign", f"it holds neither {MARKER} nor build_info.json")
+    assert default_module.inspect_cache(tmp_path / "absent", params) == ("absent", None)
+
+
+def test_cache_with_unreadable_build_info_is_rebuilt_with_a_warning(pristine, tmp_path):
+    root = _copy(pristine, tmp_path)
+    (root / MARKER).unlink()  # a cache written before markers existed: its build_info.json identifies it
+    (root / "build_info.json").write_text("{not json")
+    with pytest.warns(UserWarning, match=r"default dataset cache .*default-v1 is damaged \(build_info.json is not "
+                                         r"readable JSON"):
+        assert default_dataset(root, **SMALL) == root
+    assert json.loads((root / "build_info.json").read_text())["default_dataset"]["photos"] == ["coins"]
+    for f in ("hpatches-release/v_coins/ref.png", "nhpatches/i_coins/t5_noise.png",
+              "tasks/verif_pos_split-default.csv"):
+        assert (root / f).read_bytes() == (pristine / f).read_bytes()  # the same seed rebuilt the same bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default-v1"]
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_folder_we_did_not_write_is_never_replaced(tmp_path, monkeypatch, rebuild):
+    _fail_if_built(monkeypatch)
+    root = tmp_path / "default-v1"
+    root.mkdir()
+    (root / "thesis.tex").write_text("precious")
+    with pytest.raises(DataFormatError, match=r"default dataset folder .*default-v1 was not written by this tool "
+                                              r"\(it holds neither .* nor build_info.json\); refusing to replace it: "
+                                              r"remove it yourself, or set DESCRIPTORS_DATA_DIR"):
+        default_dataset(root, rebuild=rebuild, **SMALL)
+    assert [p.name for p in root.iterdir()] == ["thesis.tex"]
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(DataFormatError, match=r"afile was not written by this tool \(it is a file, not a folder\)"):
+        default_dataset(tmp_path / "afile", rebuild=rebuild, **SMALL)
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_stale_staging_of_a_killed_build_is_removed_on_next_use(pristine, tmp_path, monkeypatch):
+    root = _copy(pristine, tmp_path)
+    dead = tmp_path / f".default-v1.tmp-{DEAD_PID}-0a1b2c3d"
+    live = tmp_path / f".default-v1.tmp-{os.getpid()}-4e5f6a7b"
+    for folder in (dead, live):
+        (folder / "nhpatches").mkdir(parents=True)
+    _fail_if_built(monkeypatch)
+    assert default_dataset(root, **SMALL) == root  # the cache is fine: used as it is, the dead build's leftover goes
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["default-v1", live.name])
 
 
 def test_photo_split_keeps_scenes_together():
