@@ -49,11 +49,14 @@ class UsageError(ValueError):
 class OneLineArgumentParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors raise :class:`UsageError` (one line) instead of printing the usage.
 
+    Abbreviated options are refused (``allow_abbrev=False``): a typo must not silently select another option.
+
     ``--help`` still prints the help and exits 0. ``--debug`` is listed in the help; :func:`run_command` removes
     it from the arguments before the parser sees them.
     """
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # `--max-keypoint` is a typo, not `--max-keypoints`
         super().__init__(*args, **kwargs)
         self.add_argument(DEBUG_FLAG, action="store_true", help="show the Python traceback of an error")
 

@@ -12,7 +12,8 @@ CLI: ``python -m descriptors.match IMG1 IMG2 --out matches.png``. Sequence evalu
 
 from descriptors.matching.describers import OpenCVSiftDescriber, PatchDescriber, resolve_describer
 from descriptors.matching.drawing import draw_matches, write_png
-from descriptors.matching.homography import corner_error, estimate_homography, project, reprojection_errors
+from descriptors.matching.homography import (corner_error, estimate_homography, homography_problem, project,
+                                             reprojection_errors)
 from descriptors.matching.image_matching import ImageFeatures, ImageMatcher, MatchResult
 from descriptors.matching.images import Rescale, downscale, read_image, to_gray_uint8
 from descriptors.matching.keypoints import DETECTORS, Keypoints, detect_keypoints
@@ -24,7 +25,7 @@ from descriptors.matching.sequence_evaluation import evaluate_sequences, evaluat
 __all__ = [
     "DETECTORS", "ImageFeatures", "ImageMatcher", "Keypoints", "MatchResult", "Matches", "OpenCVSiftDescriber",
     "PatchDescriber", "Rescale", "corner_error", "detect_keypoints", "downscale", "draw_matches",
-    "estimate_homography", "evaluate_sequences", "evaluation_dict", "extract_patches", "match_descriptors",
-    "plot_mma", "project", "read_image", "reprojection_errors", "resolve_describer", "summarize", "to_gray_uint8",
-    "write_evaluation", "write_png",
+    "estimate_homography", "evaluate_sequences", "evaluation_dict", "extract_patches", "homography_problem",
+    "match_descriptors", "plot_mma", "project", "read_image", "reprojection_errors", "resolve_describer", "summarize",
+    "to_gray_uint8", "write_evaluation", "write_png",
 ]

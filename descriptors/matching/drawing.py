@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -11,6 +9,7 @@ import numpy as np
 
 from descriptors.errors import ShapeError
 from descriptors.matching.images import downscale, to_gray_uint8
+from hpatches_eval.output_safety import staged_file
 
 GREEN = (0, 200, 0)  # BGR
 RED = (0, 0, 230)
@@ -67,20 +66,17 @@ def draw_matches(image1: np.ndarray, image2: np.ndarray, points1: np.ndarray, po
 
 
 def write_png(path: str | Path, image: np.ndarray) -> Path:
-    """Writes a png through a temporary file and ``os.replace`` (never a half-written picture).
+    """Writes a png through a hidden temporary sibling and ``os.replace`` (never a half-written picture).
+
+    The file gets the usual permissions (``0666`` less the umask), as any file the user writes.
 
     Raises:
-        OSError: OpenCV could not encode or the folder is not writable.
+        OSError: OpenCV could not encode the image or the folder is not writable.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(handle)
-    try:
-        if not cv2.imwrite(tmp, image):
-            raise OSError(f"cv2.imwrite could not write a png for {str(path)!r}")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    ok, encoded = cv2.imencode(".png", image)
+    if not ok:
+        raise OSError(f"cv2.imencode could not encode a png for {str(path)!r}")
+    with staged_file(path) as temp:
+        temp.write_bytes(encoded.tobytes())
     return path

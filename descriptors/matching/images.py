@@ -21,13 +21,19 @@ def read_image(path: str | Path) -> np.ndarray:
     """Reads an image file as stored (8- or 16-bit, grey, BGR or BGRA), without conversion.
 
     Raises:
-        FileNotFoundError: ``path`` is not a file.
+        FileNotFoundError: ``path`` does not exist. IsADirectoryError: it is a folder.
+        PermissionError: it cannot be read.
         DataFormatError: OpenCV cannot decode the file.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"Image file {str(path)!r} is a folder; expected an image file")
     if not path.is_file():
         raise FileNotFoundError(f"Image file not found: {str(path)!r}")
-    data = np.fromfile(path, dtype=np.uint8)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as error:
+        raise type(error)(f"Image file {str(path)!r} cannot be read ({error.strerror or error})") from None
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
         raise DataFormatError(f"Image file {str(path)!r} must be an image OpenCV can decode (png, jpg, ppm, tif, "
