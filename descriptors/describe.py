@@ -41,9 +41,10 @@ def load_describer(model: str):
 
     Raises:
         FileNotFoundError: ``model`` is none of these.
-        DataFormatError: the model file cannot be loaded (e.g. refused by Keras safe mode); the message names it.
+        descriptors.models.pipeline.ModelFileError: the model file cannot be loaded (e.g. refused by Keras safe
+            mode); the message names it.
     """
-    from descriptors.models.pipeline import DescriptorPipeline
+    from descriptors.models.pipeline import DescriptorPipeline, load_model_file
 
     if model == "default":
         from descriptors.pretrained import load_default_pipeline
@@ -57,24 +58,10 @@ def load_describer(model: str):
     if path.is_dir():
         return DescriptorPipeline.load(path)
     if path.suffix == ".keras" and path.is_file():
-        return DescriptorPipeline(_load_keras_descriptor(path))
+        import descriptors.models  # noqa: F401  (registers the custom classes)
+
+        return DescriptorPipeline(load_model_file(path))
     raise FileNotFoundError(f"`--model` must be 'default', 'sift', a pipeline folder or a .keras file. Received: {model}")
-
-
-def _load_keras_descriptor(path: Path):
-    import keras
-
-    import descriptors.models  # noqa: F401  (registers the custom classes)
-
-    import zipfile
-
-    if not zipfile.is_zipfile(path):
-        raise DataFormatError(f"Cannot load the descriptor model {path}: not a .keras archive (not a zip file).")
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # noqa: BLE001 (zip, JSON, safe-mode and deserialisation errors of many types)
-        raise DataFormatError(f"Cannot load the descriptor model {path} (Keras safe mode): "
-                              f"{type(error).__name__}: {error}") from None
 
 
 def check_finite(codes: np.ndarray, where: str) -> np.ndarray:

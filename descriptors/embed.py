@@ -4,17 +4,24 @@ With no arguments it trains SimNet with the hardest-in-batch loss on the offline
 batches) and prints the test metrics. Every option of `EmbedConfig` is a flag (``embedding_dim`` ->
 ``--embedding-dim``; dict options take JSON, e.g. ``--backbone-options '{"filters": [16, 32]}'``);
 ``--config FILE`` reads a JSON file first, flags win. The run folder keeps ``config.json``, a checkpoint per
-epoch, ``embedder_log.csv``, the best ``embedder.keras`` and ``metrics.json``. Exit codes: 0 success,
-1 failure, 2 bad options, 130 interrupted (resume with ``--resume --output-dir RUN``).
+epoch, ``embedder_log.csv``, the best ``embedder.keras`` and ``metrics.json``.
+
+Exit codes: 0 success; 2 bad options or inputs, found before any work (wrong types or ranges, an output folder
+that is not a run folder or cannot be written, a damaged ``state.json`` / checkpoint of the run to resume);
+1 a failure during the work (e.g. the loss became NaN or inf); 130 interrupted (continue with
+``--resume --output-dir RUN``). Errors are one line on stderr (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from descriptors.errors import ConfigError, DataFormatError
-from descriptors.training.config_io import add_config_flags, config_from_parser
+from descriptors.errors import ConfigError
+from descriptors.training.checkpoints import RunFolderError
+from descriptors.training.config_io import config_from_parser, config_parser
+from hpatches_eval.cli_contract import EXIT_INTERRUPTED, OneLineArgumentParser, one_line, run_command
+
+PROG = "python -m descriptors.embed"
 
 HELP = {
     "data": "digits or faces (offline, bundled with scikit-learn / scikit-image) or an image folder root/<class>/<image>",
@@ -41,7 +48,7 @@ HELP = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> OneLineArgumentParser:
     from descriptors.embeddings.backbones import BACKBONES
     from descriptors.embeddings.config import EmbedConfig
     from descriptors.embeddings.metrics import MAP_DEFINITIONS
@@ -51,10 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     choices = {"backbone": sorted(BACKBONES), "loss": sorted(LOSSES), "miner": ("none",) + tuple(MINERS), "optimizer": OPTIMIZERS,
                "schedule": SCHEDULES, "map_definition": MAP_DEFINITIONS, "channels": (1, 3)}
-    parser = argparse.ArgumentParser(prog="python -m descriptors.embed", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_config_flags(parser, EmbedConfig, HELP, choices)
-    return parser
+    return config_parser(PROG, __doc__, EmbedConfig, HELP, choices)
 
 
 def config_from_args(argv=None):
@@ -64,31 +68,29 @@ def config_from_args(argv=None):
     return config_from_parser(build_parser(), EmbedConfig, argv)
 
 
-def main(argv=None) -> int:
-    try:
-        config = config_from_args(argv)
-    except ConfigError as error:
-        print(f"descriptors.embed: error: {error}", file=sys.stderr)
-        return 2
-    from descriptors.embeddings.trainer import train_embedding
+def _body(argv) -> int:
+    config = config_from_args(argv)
+    from descriptors.embeddings.trainer import default_run_dir, train_embedding
 
+    run_dir = config.output_dir or str(default_run_dir(config))
     try:
         result = train_embedding(config)
-    except ConfigError as error:
-        print(f"descriptors.embed: error: {error}", file=sys.stderr)
-        return 2
-    except (DataFormatError, FileNotFoundError) as error:
-        print(f"descriptors.embed: error: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
-        print("descriptors.embed: interrupted; continue with --resume and the same --output-dir", file=sys.stderr)
-        return 130
+        sys.stderr.write(f"{PROG}: error: " + one_line(
+            f"interrupted; continue with: {PROG} --resume --output-dir {run_dir} (and the same options)") + "\n")
+        return EXIT_INTERRUPTED
     print(f"run folder: {result.run_dir}")
     if result.metrics:
         m = result.metrics
         print(f"kNN F1 {m['knn_f1']:.4f}  recall@1 {m['recall@1']:.4f}  mAP@{config.map_k} "
               f"{m[f'map@{config.map_k}']:.4f}  ROC-AUC {m['roc_auc']:.4f}")
     return 0
+
+
+def main(argv=None) -> int:
+    """Runs the command under the contract of `hpatches_eval.cli_contract` and returns the exit status."""
+    return run_command(PROG, _body, argv, usage_errors=(ConfigError, RunFolderError),
+                       interrupted_hint="interrupted; continue with --resume and the same --output-dir")
 
 
 if __name__ == "__main__":

@@ -2,19 +2,28 @@
 
 With no arguments it trains the default recipe on the offline default dataset (built on first use) and prints
 the verification / matching / retrieval mAPs. Every option of `TrainConfig` is a flag (``learning_rate`` ->
-``--learning-rate``); ``--config FILE`` reads a JSON file first, flags win. Exit codes: 0 success, 1 failure,
-2 bad options, 130 interrupted (resume with ``--resume --output-dir RUN``).
+``--learning-rate``); ``--config FILE`` reads a JSON file first, flags win.
+
+Exit codes: 0 success; 2 bad options or inputs, found before any work (wrong types or ranges, an unknown split
+or one without training sequences, an output folder that is not a run folder or cannot be written, a damaged
+``state.json`` / ``config.json`` / checkpoint of the run to resume); 1 a failure during the work (e.g. the loss
+became NaN or inf: training stops and no pipeline is written; an ``--init-from`` model refused by Keras safe
+mode); 130 interrupted (continue with ``--resume --output-dir RUN``). Errors are one line on stderr
+(``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from descriptors.errors import ConfigError, DataFormatError
+from descriptors.errors import ConfigError
 from descriptors.training import config as config_module
+from descriptors.training.checkpoints import RunFolderError
 from descriptors.training.config import TrainConfig
-from descriptors.training.config_io import add_config_flags, config_from_parser
+from descriptors.training.config_io import config_from_parser, config_parser
+from hpatches_eval.cli_contract import EXIT_INTERRUPTED, OneLineArgumentParser, one_line, run_command
+
+PROG = "python -m descriptors.train"
 
 CHOICES = {
     "inputs": config_module.INPUTS,
@@ -59,13 +68,8 @@ HELP = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m descriptors.train", description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_config_flags(parser, TrainConfig, HELP, CHOICES)
-    return parser
+def build_parser() -> OneLineArgumentParser:
+    return config_parser(PROG, __doc__, TrainConfig, HELP, CHOICES)
 
 
 def config_from_args(argv=None) -> TrainConfig:
@@ -73,25 +77,17 @@ def config_from_args(argv=None) -> TrainConfig:
     return config_from_parser(build_parser(), TrainConfig, argv)
 
 
-def main(argv=None) -> int:
-    try:
-        config = config_from_args(argv)
-    except ConfigError as error:
-        print(f"descriptors.train: error: {error}", file=sys.stderr)
-        return 2
-    from descriptors.training.trainer import train
+def _body(argv) -> int:
+    config = config_from_args(argv)
+    from descriptors.training.trainer import default_run_dir, train
 
+    run_dir = config.output_dir or str(default_run_dir(config))
     try:
         result = train(config)
-    except ConfigError as error:
-        print(f"descriptors.train: error: {error}", file=sys.stderr)
-        return 2
-    except (DataFormatError, FileNotFoundError) as error:
-        print(f"descriptors.train: error: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
-        print("descriptors.train: interrupted; continue with --resume and the same --output-dir", file=sys.stderr)
-        return 130
+        sys.stderr.write(f"{PROG}: error: " + one_line(
+            f"interrupted; continue with: {PROG} --resume --output-dir {run_dir} (and the same options)") + "\n")
+        return EXIT_INTERRUPTED
     print(f"run folder: {result.run_dir}")
     if result.summary:
         print(
@@ -99,6 +95,12 @@ def main(argv=None) -> int:
             "  mean {mean:.4f}".format(**result.summary)
         )
     return 0
+
+
+def main(argv=None) -> int:
+    """Runs the command under the contract of `hpatches_eval.cli_contract` and returns the exit status."""
+    return run_command(PROG, _body, argv, usage_errors=(ConfigError, RunFolderError),
+                       interrupted_hint="interrupted; continue with --resume and the same --output-dir")
 
 
 if __name__ == "__main__":

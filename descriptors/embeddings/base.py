@@ -54,7 +54,9 @@ def check_weights(owner, weights):
 def load_local_weights(target, weights):
     """Loads a local file into `target`: `.keras` (a saved model with the same weights) or `.weights.h5`."""
     if weights.endswith(".keras"):
-        target.set_weights(keras.saving.load_model(weights, compile=False).get_weights())
+        from descriptors.models.pipeline import load_model_file  # safe mode, a clear error naming the file
+
+        target.set_weights(load_model_file(weights, compile=False).get_weights())
     else:
         target.load_weights(weights)
 

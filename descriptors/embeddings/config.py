@@ -17,8 +17,17 @@ from descriptors.embeddings.metrics import MAP_DEFINITIONS
 from descriptors.errors import ConfigError
 from descriptors.losses.miners import MINERS
 from descriptors.losses.registry import LOSSES, MINEABLE_LOSSES
-from descriptors.training.config import OPTIMIZERS, SCHEDULES
-from descriptors.training.config_io import ConfigIO
+from descriptors.training.config import OPTIMIZERS, SCHEDULES, SEED_RANGE
+from descriptors.training.config_io import ConfigIO, check_fields
+
+# The range of every numeric option (checked with its type by `check_fields`).
+BOUNDS = {
+    "image_size": ">= 1", "max_images": ">= 1", "val_fraction": "(0, 1)", "test_fraction": "(0, 1)",
+    "embedding_dim": ">= 1", "margin": ">= 0", "learning_rate": "> 0", "momentum": "[0, 1)", "weight_decay": ">= 0",
+    "warmup_fraction": "[0, 1)", "epochs": ">= 1", "p": ">= 2", "k": ">= 2", "batches_per_epoch": ">= 1",
+    "val_batches": ">= 1", "magnitude": "(0, 1]", "knn_k": ">= 1", "map_k": ">= 1", "seed": SEED_RANGE,
+    "verbose": "[0, 2]",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +77,8 @@ class EmbedConfig(ConfigIO):
     verbose: int = 1
 
     def __post_init__(self):
-        if self.data not in DEFAULT_DATASETS and not Path(self.data).is_dir():
+        check_fields(self, BOUNDS)
+        if self.data not in DEFAULT_DATASETS and not (self.data and Path(self.data).is_dir()):
             raise ConfigError(f"`data` must be one of {DEFAULT_DATASETS} or an image folder. Received: data={self.data!r}")
         _choice("backbone", self.backbone, tuple(sorted(BACKBONES)))
         _choice("loss", self.loss, tuple(sorted(LOSSES)))
@@ -80,39 +90,15 @@ class EmbedConfig(ConfigIO):
         _choice("map_definition", self.map_definition, MAP_DEFINITIONS)
         _choice("channels", self.channels, (1, 3))
         parse_policy(self.augment)
-        for name in ("image_size", "embedding_dim", "epochs", "batches_per_epoch", "val_batches", "knn_k", "map_k"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-        if isinstance(self.p, bool) or not isinstance(self.p, int) or self.p < 2:
-            raise ConfigError(f"`p` (classes per batch) must be an integer >= 2. Received: p={self.p!r}")
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 2:
-            raise ConfigError(f"`k` (images per class) must be an integer >= 2. Received: k={self.k!r}")
         if self.max_images is not None and self.max_images < 2 * self.p:
             raise ConfigError(f"`max_images` must be at least 2 * p. Received: max_images={self.max_images!r}")
-        for name in ("learning_rate", "magnitude"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"`{name}` must be > 0. Received: {name}={getattr(self, name)!r}")
-        if self.magnitude > 1:
-            raise ConfigError(f"`magnitude` must be in (0, 1]. Received: magnitude={self.magnitude!r}")
-        if self.margin is not None and not self.margin >= 0:
-            raise ConfigError(f"`margin` must be >= 0. Received: margin={self.margin!r}")
-        if self.weight_decay < 0:
-            raise ConfigError(f"`weight_decay` must be >= 0. Received: weight_decay={self.weight_decay!r}")
-        if not 0 <= self.warmup_fraction < 1:
-            raise ConfigError(f"`warmup_fraction` must be in [0, 1). Received: warmup_fraction={self.warmup_fraction!r}")
-        fractions = (self.val_fraction, self.test_fraction)
-        if not (0 < self.val_fraction < 1 and 0 < self.test_fraction < 1 and sum(fractions) < 0.9):
+        if self.val_fraction + self.test_fraction >= 0.9:
             raise ConfigError(
                 "`val_fraction` and `test_fraction` must be in (0, 1) with a sum below 0.9. "
                 f"Received: val_fraction={self.val_fraction!r}, test_fraction={self.test_fraction!r}"
             )
-        for name in ("backbone_options", "loss_options"):
-            if not isinstance(getattr(self, name), dict):
-                raise ConfigError(f"`{name}` must be a JSON object (dict). Received: {name}={getattr(self, name)!r}")
         if self.weights is not None and not Path(self.weights).is_file():
             raise ConfigError(f"`weights` must be a local file (nothing is downloaded). Received: weights={self.weights!r}")
-
 
 def _choice(name, value, choices):
     if value not in choices:

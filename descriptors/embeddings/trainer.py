@@ -31,7 +31,7 @@ from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.batches import epoch_rng
 from descriptors.training.checkpoints import RunState, atomic_write_text
 from descriptors.training.optimizers import build_optimizer, build_schedule
-from descriptors.training.run_dir import hashed_run_dir, prepare_run_dir
+from descriptors.training.run_dir import check_run_dir, hashed_run_dir, prepare_run_dir
 from descriptors.training.stage import Stage, run_stage
 from descriptors.training.tuple_encoder import TupleEncoder
 
@@ -163,12 +163,16 @@ def train_embedding(config: EmbedConfig | None = None, data: LabelledImages | No
         an `EmbedResult`.
 
     Raises:
-        ConfigError: invalid options (before training starts).
+        ConfigError: invalid options or run folder (before training starts).
+        RunFolderError: resuming a run folder whose state or checkpoints are damaged (before training starts).
+        TrainingDivergedError: the loss or the weights became NaN or infinite.
     """
     config = config or EmbedConfig()
     config = config.replace(**overrides) if overrides else config
     if config.output_dir is None:
         config = config.replace(output_dir=str(default_run_dir(config)))
+    inputs = [path for path in (config.weights, None if config.data in DEFAULT_DATASETS else config.data) if path]
+    check_run_dir(config, default_run_dir(config), inputs)  # before the data is read: nothing written yet
     if data is None:
         data = load_data(config)
     elif data.image_shape[-1] != config.channels or data.image_shape[0] != config.image_size:
@@ -177,7 +181,7 @@ def train_embedding(config: EmbedConfig | None = None, data: LabelledImages | No
             raise ConfigError(f"`channels` must match the data ({data.image_shape[-1]}). Received: {config.channels}")
     train, val, test = split_data(data, config)
     stage = make_stage(config, train, val)  # validates p against the data before any file is written
-    run_dir = prepare_run_dir(config, default_run_dir(config))
+    run_dir = prepare_run_dir(config, default_run_dir(config), inputs)
     keras.utils.set_random_seed(config.seed)
     model = run_stage(stage, run_dir, RunState(run_dir), config.verbose)
     result = EmbedResult(run_dir=run_dir, config=config, model=model)

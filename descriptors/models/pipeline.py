@@ -7,11 +7,14 @@ Saved as a folder::
     <dir>/denoiser.keras    the denoiser model (only when there is one)
 
 Each `.keras` file is an ordinary Keras archive, loadable on its own with `keras.saving.load_model` once
-`descriptors.models` is imported (which registers the custom classes).
+`descriptors.models` is imported (which registers the custom classes). Every loader of this project reads them
+through `load_model_file`, which keeps Keras' safe mode on (no Python code in a model file is ever run) and turns
+a refused, damaged or unknown file into one `ModelFileError` that names the file.
 """
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -27,6 +30,57 @@ FORMAT_VERSION = 1
 MANIFEST = "pipeline.json"
 DESCRIPTOR_FILE = "descriptor.keras"
 DENOISER_FILE = "denoiser.keras"
+
+
+class ModelFileError(ValueError):
+    """A model file or pipeline folder cannot be loaded: missing, damaged, or refused by Keras safe mode."""
+
+
+def _keras_reason(error: BaseException) -> str:
+    """The innermost cause in a Keras loading error, on one line, without the (long) configs it quotes."""
+    text = " ".join(str(error).split())
+    if "Exception encountered:" in text:
+        text = text.rsplit("Exception encountered:", 1)[1].strip()
+    for tail in (" Full object config:", " If you trust the source", " config={"):
+        text = text.split(tail)[0]
+    text = text.strip() or type(error).__name__
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def load_model_file(path, compile=False):
+    """Loads one `.keras` file in Keras safe mode, with a clear error naming the file when it cannot.
+
+    Use this (not `keras.saving.load_model`) for every model file a user hands over: a file whose config asks
+    for Python code (a `Lambda` layer, a lambda or a foreign function) is refused, never run.
+
+    Args:
+        path: a `.keras` archive.
+        compile: also restore the training configuration (optimizer, loss). Defaults to False.
+
+    Returns:
+        the `keras.Model`.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        ModelFileError: not a `.keras` zip archive (e.g. truncated), refused by Keras safe mode ("... refused by
+            Keras safe mode: ..."), or any other loading failure; the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Model file not found: {str(path)!r}")
+    if path.suffix != ".keras":
+        raise ModelFileError(f"Model file {str(path)!r} must be a .keras archive. Received suffix {path.suffix!r}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"Model file {str(path)!r} is not a Keras archive (not a complete zip file: "
+                             "truncated or damaged)")
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 (Keras raises TypeError / ValueError / zip and OS errors alike)
+        reason = _keras_reason(error)
+        if "safe_mode" in str(error) or "arbitrary code execution" in str(error):
+            raise ModelFileError(f"Model file {str(path)!r} was refused by Keras safe mode: {reason} "
+                                 "(model files that carry Python code are never run)") from error
+        raise ModelFileError(f"Model file {str(path)!r} cannot be loaded: {reason}") from error
 
 
 def prepare_patches(patches, size=PATCH_SIZE):
@@ -190,22 +244,47 @@ class DescriptorPipeline:
 
     @classmethod
     def load(cls, directory, compile=False):
-        """Reads a folder written by `save`.
+        """Reads a folder written by `save` (through `load_model_file`: Keras safe mode, clear errors).
 
         Raises:
             FileNotFoundError: the folder or one of its files is missing.
+            ModelFileError: `pipeline.json` is not valid, a model file is damaged or refused by Keras safe mode.
             ConfigError: `pipeline.json` has an unknown `format_version`.
         """
         directory = Path(directory)
         manifest_path = directory / MANIFEST
         if not manifest_path.is_file():
             raise FileNotFoundError(f"No {MANIFEST} in {str(directory)!r}: not a saved DescriptorPipeline")
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise ConfigError(f"`format_version` in {MANIFEST} must be {FORMAT_VERSION}. "
-                              f"Received: format_version={manifest.get('format_version')!r}")
-        descriptor = keras.saving.load_model(directory / manifest["descriptor"], compile=compile)
+        manifest = read_manifest(manifest_path)
+        descriptor = load_model_file(directory / manifest["descriptor"], compile=compile)
         denoiser = None
         if manifest.get("denoiser"):
-            denoiser = keras.saving.load_model(directory / manifest["denoiser"], compile=compile)
+            denoiser = load_model_file(directory / manifest["denoiser"], compile=compile)
         return cls(descriptor, denoiser)
+
+
+def read_manifest(path) -> dict:
+    """Reads and checks a `pipeline.json` (format version, model file names inside the folder).
+
+    Raises:
+        ModelFileError: not a JSON object, or a model entry is not a plain `.keras` file name.
+        ConfigError: an unknown `format_version`.
+    """
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{str(path)!r} is not valid JSON: {error}") from error
+    if not isinstance(manifest, dict):
+        raise ModelFileError(f"{str(path)!r} must hold a JSON object. Received: {type(manifest).__name__}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ConfigError(f"`format_version` in {str(path)!r} must be {FORMAT_VERSION}. "
+                          f"Received: format_version={manifest.get('format_version')!r}")
+    for key, optional in (("descriptor", False), ("denoiser", True)):
+        name = manifest.get(key)
+        if name is None and optional:
+            continue
+        if not isinstance(name, str) or Path(name).name != name or not name.endswith(".keras"):
+            raise ModelFileError(f"`{key}` in {str(path)!r} must be the name of a .keras file in that folder. "
+                                 f"Received: {key}={name!r}")
+    return manifest

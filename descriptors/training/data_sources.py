@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from descriptors.errors import ConfigError
-from hpatches_eval.splits import Split, get_split
+from hpatches_eval.splits import Split, load_splits
 
 PATCH_SIZE = 32
+DEFAULT_SPLIT = "default"  # the split the default dataset's build writes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +39,35 @@ class TrainingData:
         return chosen
 
 
-def _built_dataset(root: Path, split_name: str | None, description: str) -> TrainingData:
+def _choose_split(name: str | None, splits_file: Path | None, description: str, evaluate: bool,
+                  default_name: str = "a") -> Split:
+    """The named split (the file's first one, or ``default_name`` for official splits, when None), checked.
+
+    Raises:
+        ConfigError: the splits file is unreadable, the split is unknown (the known names are listed), it has no
+            training sequences, or no test sequences while ``evaluate`` is on.
+    """
+    try:
+        splits = load_splits(splits_file)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"The splits of the data {description!r} cannot be read: {error}") from error
+    if name is None:
+        name = next(iter(splits), None) if splits_file is not None else default_name
+    if name not in splits:
+        raise ConfigError(f"`split` must be one of the splits of the data {description!r}: {sorted(splits)}. "
+                          f"Received: split={name!r}")
+    split = splits[name]
+    if not split.train:
+        raise ConfigError(f"The split {name!r} of the data {description!r} has no training sequences (only "
+                          f"{len(split.test)} test sequences): choose a split with training sequences.")
+    if evaluate and not split.test:
+        raise ConfigError(f"The split {name!r} of the data {description!r} has no test sequences to evaluate on: "
+                          "pass --no-evaluate or choose another split.")
+    return split
+
+
+def _built_dataset(root: Path, split_name: str | None, description: str, evaluate: bool,
+                   open_sources: bool = True) -> TrainingData | None:
     from descriptors.data.formats import HPatchesRelease
 
     patches_dir, tasks_dir = root / "nhpatches", root / "tasks"
@@ -46,12 +75,16 @@ def _built_dataset(root: Path, split_name: str | None, description: str) -> Trai
     for needed in (patches_dir, splits_file):
         if not needed.exists():
             raise ConfigError(f"{root} is not a dataset built by descriptors.data.build: {needed} is missing.")
-    if split_name is None:
-        names = list(json.loads(splits_file.read_text()))
-        split_name = names[0]
-    split = get_split(split_name, splits_file)
+    split = _choose_split(split_name, splits_file, description, evaluate)
+    if not open_sources:
+        return None
+    clean = HPatchesRelease(patches_dir, noisy=False)
+    missing = sorted(set(split.train) - set(clean.sequences))
+    if missing:
+        raise ConfigError(f"The split {split.name!r} of the data {description!r} names training sequences that "
+                          f"{patches_dir} does not hold: {missing[:10]}")
     return TrainingData(
-        clean=HPatchesRelease(patches_dir, noisy=False),
+        clean=clean,
         noisy=HPatchesRelease(patches_dir, noisy=True),
         split=split,
         tasks_dir=tasks_dir,
@@ -59,21 +92,45 @@ def _built_dataset(root: Path, split_name: str | None, description: str) -> Trai
     )
 
 
+def check_training_data(config) -> None:
+    """Checks the data options of ``config`` (a `TrainConfig`) without building or reading any patches.
+
+    The split must exist and have training sequences (and test sequences when ``config.evaluate``). For the
+    default dataset that is not built yet, the split must be the one the build writes (``"default"``).
+
+    Raises:
+        ConfigError: naming the data, the split and the known splits.
+    """
+    if config.data == "default":
+        from descriptors.data.default import default_root
+
+        root = default_root()
+        if (root / "tasks" / "splits" / "splits.json").is_file():
+            _built_dataset(root, config.split, "default", config.evaluate, open_sources=False)
+        elif config.split not in (None, DEFAULT_SPLIT):
+            raise ConfigError(f"`split` must be one of the splits of the data 'default': {[DEFAULT_SPLIT]}. "
+                              f"Received: split={config.split!r}")
+    elif config.data not in ("hpatches", "nhpatches"):
+        _built_dataset(Path(config.data), config.split, str(config.data), config.evaluate, open_sources=False)
+    else:
+        _choose_split(config.split, None, config.data, config.evaluate)
+
+
 def resolve_training_data(config) -> TrainingData:
     """Opens the patch sources named by ``config`` (a `TrainConfig`). Builds the default dataset if needed."""
     if config.data == "default":
         from descriptors.data.default import default_dataset
 
-        return _built_dataset(Path(default_dataset()), config.split, "default")
+        return _built_dataset(Path(default_dataset()), config.split, "default", config.evaluate)
     if config.data not in ("hpatches", "nhpatches"):
-        return _built_dataset(Path(config.data), config.split, str(config.data))
+        return _built_dataset(Path(config.data), config.split, str(config.data), config.evaluate)
 
     from descriptors.data.formats import HPatchesRelease
 
     root = Path(config.data_dir)
     if not root.is_dir():
         raise ConfigError(f"`data_dir` must be an existing folder. Received: data_dir={str(root)!r}")
-    split = get_split(config.split or "a")
+    split = _choose_split(config.split, None, config.data, config.evaluate)
     tasks_dir = Path(config.tasks_dir) if config.tasks_dir else None
     if config.data == "hpatches":
         clean = HPatchesRelease(root, noisy=False, size=PATCH_SIZE)

@@ -21,14 +21,15 @@ from descriptors.training.batches import DenoisePairs, TupleBatches, epoch_rng, 
 from descriptors.training.checkpoints import RunState, atomic_write_text
 from descriptors.training.config import TrainConfig
 from descriptors.training.curriculum import CurriculumBatches, opms_difficulty
-from descriptors.training.data_sources import resolve_training_data
+from descriptors.training.data_sources import check_training_data, resolve_training_data
 from descriptors.training.distribution import distribution_scope
 from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.optimizers import build_optimizer, build_schedule
 from descriptors.training.pk_sampling import pk_batches
-from descriptors.training.run_dir import hashed_run_dir, prepare_run_dir
-from descriptors.training.stage import Stage, run_stage
+from descriptors.training.run_dir import check_run_dir, hashed_run_dir, prepare_run_dir
+from descriptors.training.stage import Stage, TrainingDivergedError, non_finite_weight, run_stage
 from descriptors.training.tuple_encoder import TupleEncoder
+from hpatches_eval.output_safety import write_marker
 
 VALIDATION_FRACTION = 0.05
 
@@ -199,12 +200,18 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
         A `RunResult`.
 
     Raises:
-        ConfigError: for invalid options, before any work starts.
+        ConfigError: for invalid options or data (unknown split, no training sequences...), before any work.
+        RunFolderError: resuming a run folder whose state or checkpoints are damaged, before any work.
+        ModelFileError: ``init_from`` holds a model that cannot be loaded (e.g. refused by Keras safe mode).
+        TrainingDivergedError: the loss or the weights became NaN or infinite; no pipeline is saved.
     """
     config = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
-    run_dir = prepare_run_dir(config, default_run_dir(config))
+    # Everything that can be checked is checked before anything is written or built.
+    check_run_dir(config, default_run_dir(config), run_inputs(config))
+    check_training_data(config)
     keras.utils.set_random_seed(config.seed)
     initial_denoiser, initial_descriptor = load_initial_models(config)
+    run_dir = prepare_run_dir(config, default_run_dir(config), run_inputs(config))
     data = resolve_training_data(config)
     state = RunState(run_dir)
     verbose = config.verbose
@@ -252,6 +259,11 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
         denoiser, descriptor = split_joint_model(combined)
 
     result = RunResult(run_dir=run_dir, config=config, denoiser=denoiser, descriptor=descriptor)
+    for name, model in (("descriptor", descriptor), ("denoiser", denoiser)):
+        bad = non_finite_weight(model) if model is not None else None
+        if bad is not None:  # run_stage checks every epoch; this guards the pipeline whatever the stages did
+            raise TrainingDivergedError(f"the trained {name} has non-finite weights ({bad!r}); no pipeline was "
+                                        "written: lower the learning rate and start a new run")
     _save_pipeline(result)
     if config.evaluate:
         from descriptors.training.evaluation import evaluate_run
@@ -260,10 +272,19 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
     return result
 
 
+def run_inputs(config: TrainConfig) -> list[str]:
+    """The paths a run reads (its run folder may not overlap them)."""
+    paths = [config.data_dir, config.tasks_dir, config.init_from]
+    if config.data not in ("default", "hpatches", "nhpatches"):
+        paths.append(config.data)
+    return [path for path in paths if path]
+
+
 def _save_pipeline(result: RunResult) -> None:
     from descriptors.models.pipeline import DescriptorPipeline
 
-    DescriptorPipeline(result.descriptor, denoiser=result.denoiser).save(result.run_dir / "pipeline")
+    folder = DescriptorPipeline(result.descriptor, denoiser=result.denoiser).save(result.run_dir / "pipeline")
+    write_marker(folder, "pipeline")  # lets `descriptors.average --overwrite` (and others) recognise it as ours
 
 
 def split_joint_model(model: keras.Model) -> tuple[keras.Model, keras.Model]:

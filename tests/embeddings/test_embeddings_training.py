@@ -68,6 +68,18 @@ def test_interrupted_run_resumes_after_the_last_checkpoint(tmp_path, monkeypatch
     assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["embedder-epoch2.keras"]
     assert 0.0 <= result.metrics["knn_f1"] <= 1.0
 
+    # The resumed run is the uninterrupted run, bit for bit: weights, optimizer state, logs and test metrics.
+    straight = train_embedding(config.replace(output_dir=str(tmp_path / "straight")))
+    assert straight.metrics == result.metrics
+    resumed_last, straight_last = (keras.saving.load_model(tmp_path / run / "checkpoints" / "embedder-epoch2.keras")
+                                   for run in ("run", "straight"))
+    for a, b in zip(resumed_last.get_weights(), straight_last.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(resumed_last.optimizer.variables, straight_last.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    logs = [(tmp_path / run / "embedder_log.csv").read_text() for run in ("run", "straight")]
+    assert logs[0] == logs[1] and logs[0].count("\n") == 3
+
 
 @pytest.mark.parametrize("loss, miner", [("hardest_in_batch", "none"), ("arcface", "none"),
                                          ("triplet_margin", "batch_hard")])
@@ -94,12 +106,14 @@ def test_cli_runs_prints_metrics_and_rejects_bad_options(tmp_path, capsys):
     assert embed.main(["--p", "11", "--output-dir", str(bad)]) == 2
     assert "`p` must be at most the number of training classes (10)" in capsys.readouterr().err
     assert embed.main(["--k", "1", "--output-dir", str(bad)]) == 2
-    assert "`k` (images per class) must be an integer >= 2" in capsys.readouterr().err
+    assert "`k` must be an integer >= 2. Received: k=1 (int)" in capsys.readouterr().err
     assert not bad.exists()
-    for argv in (["--loss", "softmax"], ["--backbone-options", "[1]"], ["--epochs", "two"]):
-        with pytest.raises(SystemExit) as stop:
-            embed.main(argv)
-        assert stop.value.code == 2
+    for argv, message in ((["--loss", "softmax"], "argument --loss: invalid choice: 'softmax'"),
+                          (["--backbone-options", "[1]"], "argument --backbone-options: must be a JSON object"),
+                          (["--epochs", "two"], "argument --epochs: invalid int value: 'two'")):
+        assert embed.main(argv) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and err[0].startswith(f"python -m descriptors.embed: error: {message}")
 
 
 def test_config_checks(tmp_path):

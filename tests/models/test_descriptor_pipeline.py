@@ -1,4 +1,5 @@
 import json
+import zipfile
 
 import cv2
 import keras
@@ -7,6 +8,7 @@ import pytest
 
 from descriptors.errors import ConfigError, ShapeError
 from descriptors.models import DescriptorPipeline, HardNet, L2Net, PixelClip, ShallowUNet, prepare_patches
+from descriptors.models.pipeline import ModelFileError, load_model_file
 
 
 @pytest.fixture(scope="module")
@@ -115,5 +117,69 @@ def test_errors(descriptor, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"No pipeline.json in"):
         DescriptorPipeline.load(tmp_path)
     (tmp_path / "pipeline.json").write_text(json.dumps({"format_version": 9}))
-    with pytest.raises(ConfigError, match=r"`format_version` in pipeline.json must be 1\. Received: format_version=9"):
+    with pytest.raises(ConfigError,
+                       match=r"`format_version` in '.*pipeline.json' must be 1\. Received: format_version=9"):
         DescriptorPipeline.load(tmp_path)
+    (tmp_path / "pipeline.json").write_text('{"format_version": 1, "descr')
+    with pytest.raises(ModelFileError, match=r"pipeline.json' is not valid JSON"):
+        DescriptorPipeline.load(tmp_path)
+    (tmp_path / "pipeline.json").write_text(json.dumps({"format_version": 1, "descriptor": "../x.keras"}))
+    with pytest.raises(ModelFileError, match=r"`descriptor` in .* must be the name of a .keras file in that folder"):
+        DescriptorPipeline.load(tmp_path)
+
+
+def _lambda_model(marker):
+    """A model whose Lambda layer would create ``marker`` if its (serialised) Python code were ever run."""
+    function = eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]")  # noqa: S307 (test fixture)
+    inputs = keras.Input((32, 32, 1))
+    outputs = keras.layers.Flatten()(keras.layers.Lambda(function)(inputs))
+    return keras.Model(inputs, outputs)
+
+
+def test_loaders_refuse_code_in_model_files_and_name_the_file(tmp_path, descriptor):
+    marker = tmp_path / "code-was-run"
+    folder = tmp_path / "crafted"
+    DescriptorPipeline(_lambda_model(marker)).save(folder)
+    marker.unlink()  # building the model ran the lambda once; loading must not run it again
+    with pytest.raises(ModelFileError, match=r"^Model file '.*crafted/descriptor\.keras' was refused by Keras safe "
+                                             r"mode: Requested the deserialization of a `Lambda` layer"):
+        DescriptorPipeline.load(folder)
+    assert not marker.exists()
+    keras.saving.load_model(folder / "descriptor.keras", safe_mode=False)  # the control: unsafe loading runs it
+    assert marker.exists()
+    # A lambda hidden in a layer option is wrapped by Keras in a TypeError: still reported as refused.
+    path = tmp_path / "dense.keras"
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Dense(2, activation="relu")(inputs)).save(path)
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][1]["config"]["activation"] = {
+        "module": None, "class_name": "__lambda__", "registered_name": None,
+        "config": {"code": "x", "defaults": None, "closure": None}}
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"dense\.keras' was refused by Keras safe mode: Requested the "
+                                             r"deserialization of a Python lambda"):
+        load_model_file(path)
+    # A foreign function (here os.system) is not found among the registered objects: refused, never imported.
+    config["config"]["layers"][1]["config"]["activation"] = {
+        "module": "os", "class_name": "function", "config": "system", "registered_name": "system"}
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"dense\.keras' cannot be loaded: Could not locate function 'system'"):
+        load_model_file(path)
+    # Damaged files.
+    good = tmp_path / "good.keras"
+    descriptor.save(good)
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(ModelFileError, match=r"truncated\.keras' is not a Keras archive \(not a complete zip"):
+        load_model_file(truncated)
+    with pytest.raises(FileNotFoundError, match=r"Model file not found: '.*missing\.keras'"):
+        load_model_file(tmp_path / "missing.keras")
+    assert load_model_file(good).count_params() == descriptor.count_params()

@@ -1,5 +1,7 @@
 """Weight averaging of saved pipelines: the exact weighted mean, one-hot weights reproduce a member, the CLI."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from descriptors.errors import ConfigError
 from descriptors.models.pipeline import DescriptorPipeline
 from descriptors.models.registry import build_denoiser, build_descriptor
 from descriptors.models.weight_averaging import average_pipelines, load_and_average
+from hpatches_eval.output_safety import MARKER
 
 
 def _pipeline(seed, descriptor="hardnet", denoiser="shallow_unet"):
@@ -63,17 +66,26 @@ def test_cli_writes_a_loadable_average_and_exits_non_zero_on_bad_input(tmp_path,
     loaded = DescriptorPipeline.load(tmp_path / "soup").describe(patches, verbose=False)
     np.testing.assert_allclose(loaded, load_and_average(folders).describe(patches, verbose=False), rtol=1e-5,
                                atol=1e-6)
-    with pytest.raises(SystemExit) as exit_info:
-        average_main([str(tmp_path / "x"), folders[0]])
-    assert exit_info.value.code == 2 and "needs at least two pipeline folders, got 1" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exit_info:
-        average_main([folders[0], *folders])
-    assert exit_info.value.code == 2 and "is one of the inputs" in capsys.readouterr().err
+    assert average_main([str(tmp_path / "x"), folders[0]]) == 2
+    assert "needs at least two pipeline folders, got 1" in capsys.readouterr().err
+    assert average_main([folders[0], *folders]) == 2
+    assert "`OUT_DIR` is the input" in capsys.readouterr().err
     _pipeline(3, descriptor="l2net").save(tmp_path / "other")
     assert average_main([str(tmp_path / "bad"), folders[0], str(tmp_path / "other")]) == 1
     assert "differs from that of" in capsys.readouterr().err and not (tmp_path / "bad").exists()
-    assert average_main([str(tmp_path / "bad"), folders[0], str(tmp_path / "missing")]) == 1
-    assert "not a saved DescriptorPipeline" in capsys.readouterr().err
+    assert average_main([str(tmp_path / "bad"), folders[0], str(tmp_path / "missing")]) == 2
+    assert "is not a saved pipeline folder (no pipeline.json)" in capsys.readouterr().err
+    # An existing pipeline is replaced only with --overwrite; the result is marked as ours.
+    assert average_main([str(tmp_path / "soup"), *folders]) == 2
+    assert "already holds a pipeline: pass --overwrite" in capsys.readouterr().err
+    assert average_main([str(tmp_path / "soup"), *folders, "--weights", "1", "0", "--overwrite"]) == 0
+    np.testing.assert_allclose(DescriptorPipeline.load(tmp_path / "soup").describe(patches, verbose=False),
+                               DescriptorPipeline.load(folders[0]).describe(patches, verbose=False), rtol=1e-5,
+                               atol=1e-6)
+    assert json.loads((tmp_path / "soup" / MARKER).read_text())["kind"] == "pipeline"
+    assert not [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name]
     (tmp_path / "p1" / "descriptor.keras").write_bytes(b"not a keras archive")
     assert average_main([str(tmp_path / "bad"), *folders]) == 1
-    assert "descriptors.average: error:" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    err = capsys.readouterr().err
+    assert "descriptors.average: error: Model file" in err and "is not a Keras archive" in err
+    assert not (tmp_path / "bad").exists()

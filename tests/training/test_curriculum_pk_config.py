@@ -8,6 +8,7 @@ from descriptors.train import config_from_args
 from descriptors.training.config import TrainConfig
 from descriptors.training.curriculum import CurriculumBatches, opms_difficulty
 from descriptors.training.pk_sampling import pk_batches
+from hpatches_eval.cli_contract import UsageError
 
 
 def test_opms_difficulty_is_linear_in_the_epoch():
@@ -42,13 +43,15 @@ def test_config_new_options():
     assert TrainConfig(loss="snr").tuple_arity == 3 and TrainConfig(loss="supcon").sampling_kind == "pairs"
     with pytest.raises(ConfigError, match="`miner` works with the losses"):
         TrainConfig(loss="supcon", miner="batch_hard")
-    with pytest.raises(ConfigError, match=r"`views_per_track` must be in 2..16 \(exactly 2 for loss='ntxent'\)"):
+    with pytest.raises(ConfigError, match=r"`views_per_track` must be 2 for loss='ntxent'\. Received: views_per_track=3"):
         TrainConfig(loss="ntxent", views_per_track=3)
     with pytest.raises(ConfigError, match="`views_per_track` > 2 needs a view loss"):
         TrainConfig(loss="triplet_margin", views_per_track=3)
     with pytest.raises(ConfigError, match="A mined loss supports distance 'l2' or 'sql2'"):
         TrainConfig(loss="triplet_margin", miner="batch_hard", distance="mean_squared")
-    with pytest.raises(ConfigError, match=r"`difficulty_start` must be in \[0, 1\]"):
+    with pytest.raises(ConfigError, match=r"`views_per_track` must be an integer in \[2, 16\]\. Received: views_per_track=17"):
+        TrainConfig(loss="supcon", views_per_track=17)
+    with pytest.raises(ConfigError, match=r"`difficulty_start` must be a finite number in \[0, 1\]"):
         TrainConfig(difficulty_start=2.0)
     with pytest.raises(ConfigError, match="`distribute` must be one of"):
         TrainConfig(distribute="horovod")
@@ -59,5 +62,5 @@ def test_cli_flags_reach_the_config():
                                "--temperature", "0.2", "--distribute", "mirrored"])
     assert (config.loss, config.miner, config.views_per_track, config.temperature, config.distribute) == (
         "snr", "semi_hard", 3, 0.2, "mirrored")
-    with pytest.raises(SystemExit):
+    with pytest.raises(UsageError, match=r"argument --miner: invalid choice: 'hardest'"):
         config_from_args(["--miner", "hardest"])

@@ -80,7 +80,7 @@ def test_zero_descriptor_epochs_keep_the_saved_descriptor_and_a_joint_fine_tune_
 
 def test_zero_descriptor_epochs_need_a_warm_start():
     shipped = Path(__file__).resolve().parents[2] / "descriptors" / "weights" / "default"
-    with pytest.raises(ConfigError, match=r"`epochs` must be > 0. Received: epochs=0"):
+    with pytest.raises(ConfigError, match=r"`epochs` must be an integer >= 1. Received: epochs=0"):
         TrainConfig(epochs=0)
-    with pytest.raises(ConfigError, match=r"`epochs` must be >= 0 with `init_from`. Received: epochs=-1"):
+    with pytest.raises(ConfigError, match=r"`epochs` must be an integer >= 0. Received: epochs=-1"):
         TrainConfig(epochs=-1, init_from=str(shipped))
