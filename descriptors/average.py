@@ -49,10 +49,19 @@ def _check_arguments(args) -> Path:
         if not all(math.isfinite(w) and w >= 0 for w in args.weights) or sum(args.weights) <= 0:
             raise UsageError(f"--weights must be finite non-negative numbers, not all zero. "
                              f"Received: --weights {' '.join(map(str, args.weights))}")
+    from descriptors.models.pipeline import read_manifest
+
     for folder in args.pipelines:
         if not (Path(folder) / "pipeline.json").is_file():
             raise UsageError(f"{folder!r} is not a saved pipeline folder (no pipeline.json); pass folders written by "
                              "descriptors.train (RUN/pipeline) or descriptors.average.")
+        try:
+            manifest = read_manifest(Path(folder) / "pipeline.json")
+        except ValueError as error:  # ModelFileError / ConfigError: a damaged or foreign manifest
+            raise UsageError(str(error)) from None
+        for key in ("descriptor", "denoiser"):
+            if manifest.get(key) and not (Path(folder) / manifest[key]).is_file():
+                raise UsageError(f"{folder!r}: its pipeline.json names {manifest[key]!r}, which is missing.")
     return check_output_dir(args.out, kind=KIND, overwrite=args.overwrite, inputs=args.pipelines, what="OUT_DIR",
                             legacy_markers=LEGACY_MARKERS)
 

@@ -31,7 +31,7 @@ from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.batches import epoch_rng
 from descriptors.training.checkpoints import RunState, atomic_write_text
 from descriptors.training.optimizers import build_optimizer, build_schedule
-from descriptors.training.run_dir import check_run_dir, hashed_run_dir, prepare_run_dir
+from descriptors.training.run_dir import check_run_dir, discarded_on_config_error, hashed_run_dir, prepare_run_dir
 from descriptors.training.stage import Stage, run_stage
 from descriptors.training.tuple_encoder import TupleEncoder
 
@@ -181,9 +181,10 @@ def train_embedding(config: EmbedConfig | None = None, data: LabelledImages | No
             raise ConfigError(f"`channels` must match the data ({data.image_shape[-1]}). Received: {config.channels}")
     train, val, test = split_data(data, config)
     stage = make_stage(config, train, val)  # validates p against the data before any file is written
-    run_dir = prepare_run_dir(config, default_run_dir(config), inputs)
-    keras.utils.set_random_seed(config.seed)
-    model = run_stage(stage, run_dir, RunState(run_dir), config.verbose)
+    with discarded_on_config_error(config.output_dir):  # e.g. an image size the backbone refuses
+        run_dir = prepare_run_dir(config, default_run_dir(config), inputs)
+        keras.utils.set_random_seed(config.seed)
+        model = run_stage(stage, run_dir, RunState(run_dir), config.verbose)
     result = EmbedResult(run_dir=run_dir, config=config, model=model)
     if config.evaluate:
         result.metrics = evaluate_model(model, test, config)

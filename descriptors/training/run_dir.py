@@ -7,9 +7,11 @@ of kind ``"run"`` (folders written before markers existed are recognised by thei
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from descriptors.errors import ConfigError
@@ -97,3 +99,25 @@ def prepare_run_dir(config, default: Path, inputs: Iterable = ()) -> Path:
         write_marker(run_dir, RUN_KIND)
     atomic_write_text(run_dir / "config.json", json.dumps(config.to_dict(), indent=2))
     return run_dir
+
+
+@contextlib.contextmanager
+def discarded_on_config_error(run_dir: str | Path) -> Iterator[None]:
+    """Removes a run folder this call is about to create when a ConfigError ends the run before its first epoch.
+
+    An option that only the model build can check (e.g. an input too small for a backbone) is still a bad
+    argument (exit 2), and a bad argument leaves nothing behind: the folder, and the parents the run created for
+    it, are removed unless a checkpoint (``state.json``) was written.
+    """
+    run_dir = Path(run_dir)
+    top = None
+    for candidate in (run_dir, *run_dir.parents):
+        if candidate.exists():
+            break
+        top = candidate
+    try:
+        yield
+    except ConfigError:
+        if top is not None and not (run_dir / "state.json").exists():
+            shutil.rmtree(top, ignore_errors=True)
+        raise

@@ -38,6 +38,16 @@ def _crafted(in_dir):
     DescriptorPipeline(model).save(in_dir / "crafted")
 
 
+def _escaping_manifest(in_dir):
+    _pipelines(in_dir)
+    (in_dir / "p2" / "pipeline.json").write_text(json.dumps({"format_version": 1, "descriptor": "../../x.keras"}))
+
+
+def _missing_model_file(in_dir):
+    _pipelines(in_dir)
+    (in_dir / "p2" / "descriptor.keras").unlink()
+
+
 P = ["{in}/p1", "{in}/p2"]
 CASES = [
     BadInput("average-one-pipeline", M, ["{in}/soup", "{in}/p1"], 2, r"needs at least two pipeline folders, got 1",
@@ -66,6 +76,11 @@ CASES = [
     BadInput("average-out-under-a-file", M, ["{in}/file/soup", *P], 2,
              r"`OUT_DIR` cannot be created: .*file' is a file",
              setup=_pipelines),
+    BadInput("average-manifest-points-outside-its-folder", M, ["{in}/soup", *P], 2,
+             r"`descriptor` in .*p2/pipeline.json' must be the name of a .keras file in that folder",
+             setup=_escaping_manifest),
+    BadInput("average-manifest-names-a-missing-model", M, ["{in}/soup", *P], 2,
+             r"p2'.*names 'descriptor.keras', which is missing", setup=_missing_model_file),
     BadInput("average-input-refused-by-safe-mode", M, ["{in}/soup", "{in}/crafted", "{in}/p1"], 1,
              r"crafted/descriptor\.keras' was refused by Keras safe mode: Requested the deserialization of a "
              r"`Lambda` layer", setup=_crafted),

@@ -38,6 +38,8 @@ def _run_folder(state):
 
 CASES = [
     BadInput("embed-unknown-flag", M, ["--bogus"], 2, r"unrecognized arguments: --bogus"),
+    BadInput("embed-image-size-below-the-backbone-minimum", M, ["--image-size", "3", "--max-images", "60"], 2,
+             r"input_shape.*H, W >= 32"),
     BadInput("embed-epochs-zero", M, ["--epochs", "0"], 2, r"`epochs` must be an integer >= 1\. Received: epochs=0"),
     BadInput("embed-learning-rate-nan", M, ["--learning-rate", "nan"], 2,
              r"`learning_rate` must be a finite number > 0\. Received: learning_rate=nan", subprocess=True),
