@@ -93,6 +93,8 @@ def _body(argv) -> int:
         print(
             "HPatches mAP  verification {verification:.4f}  matching {matching:.4f}  retrieval {retrieval:.4f}"
             "  mean {mean:.4f}".format(**result.summary)
+            + (f"  [FLAGGED: {', '.join(sorted({flag['code'] for flag in result.flags}))}; see "
+               f"{result.run_dir / 'results.json'}]" if result.flags else "")
         )
     return 0
 

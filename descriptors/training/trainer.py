@@ -43,6 +43,7 @@ class RunResult:
     denoiser: keras.Model | None
     descriptor: keras.Model
     summary: dict | None = None
+    flags: list = dataclasses.field(default_factory=list)  # hpatches_eval flags of the evaluation ({code, message})
 
 
 def default_run_dir(config: TrainConfig) -> Path:
@@ -268,7 +269,7 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
     if config.evaluate:
         from descriptors.training.evaluation import evaluate_run
 
-        result.summary = evaluate_run(result, data)
+        result.summary, result.flags = evaluate_run(result, data)
     return result
 
 
