@@ -18,6 +18,19 @@ The contract of every command of this project (`hpatches_eval.cli_contract`):
 collapsed descriptors or sequences, retrieval pools without distractors or shorter than their size, a stored
 summary that does not add up) are printed with the tables, kept in the JSON, and repeated on stderr as one-line
 warnings, also with ``--quiet``.
+
+Several splits: ``--split a,b,c`` (or ``--split all``: the official splits a, b, c, illum, view, full whose task
+files exist) evaluates each split and prints the summary per split, then the mean and the sample std (n-1) over
+the splits averaged (the requested ones; for ``all``: a, b, c, as papers report), and the mean/std per level.
+Every split's flags carry into the combined result, named by split. ``--out`` then writes the multi-split JSON
+(``"kind": "hpatches_eval.multi_split"``, format in `hpatches_eval.multi_split`); ``show`` prints it too.
+Every split's inputs are checked before any split is evaluated.
+
+The figure: ``python -m hpatches_eval plot R1.json R2.json ... --out fig.png [--title TEXT]`` draws the
+HPatches-paper figure (`hpatches_eval.plots`): three panels (verification, matching, retrieval), one bar per
+results file (single or multi-split), easy/hard/tough markers, viewpoint vs illumination where the data has
+both. Every input is read and checked and ``--out`` (.png, .pdf or .svg) is checked before drawing; the figure
+is written atomically. matplotlib is imported by this command only.
 """
 
 from __future__ import annotations
@@ -31,10 +44,10 @@ from hpatches_eval.cli_contract import OneLineArgumentParser, UsageError, one_li
 from hpatches_eval.distances import DISTANCES
 from hpatches_eval.evaluation import TASKS, prepare, run
 from hpatches_eval.metrics import AP_KINDS
+from hpatches_eval.multi_split import MultiSplitResults, prepare_splits, read_results_json, run_splits
 from hpatches_eval.output_safety import check_output_file
 from hpatches_eval.patch_files import find_release_dir
-from hpatches_eval.results import load_results
-from hpatches_eval.tables import format_results
+from hpatches_eval.tables import format_multi_split, format_results
 
 PROG = "python -m hpatches_eval"
 
@@ -44,12 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineArgumentParser(
         prog=PROG,
         description="Evaluate patch descriptors on HPatches (official protocol). "
-        "Use `python -m hpatches_eval show results.json` to print a saved result.",
+        "Use `python -m hpatches_eval show results.json` to print a saved result and "
+        "`python -m hpatches_eval plot R1.json ... --out fig.png` to draw the HPatches-paper figure.",
     )
     parser.add_argument("--descriptors", help="descriptor folder <dir>/<seq>/<type>.csv")
     parser.add_argument("--data", help="dataset root (with hpatches-release/ and tasks/) or hpatches-release folder")
     parser.add_argument("--tasks", dest="tasks_dir", help="task files folder (default: <data>/tasks)")
-    parser.add_argument("--split", default="a", help="split name (default: a)")
+    parser.add_argument("--split", default="a",
+                        help="split name (default: a), several names separated by commas (a,b,c), or all")
     parser.add_argument(
         "--task", nargs="+", default=["all"], choices=("all",) + TASKS, help="tasks to run (default: all)"
     )
@@ -84,16 +99,22 @@ def _show(path_text: str) -> int:
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise UsageError(f"RESULTS_JSON must be a results file written by `{PROG} --out`, but {path_text!r} {what}.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the flags are printed below, once each
-            results = load_results(path)
-        text = format_results(results)
-    except (ValueError, OSError) as error:
-        raise UsageError(one_line(error)) from error
-    print(text)
+    results = _read_results(path)
+    print(format_multi_split(results) if isinstance(results, MultiSplitResults) else format_results(results))
     _warn_flags(results.flags)
     return 0
+
+
+def _read_results(path: Path):
+    """A results file (one split or multi-split), its problems as `UsageError`."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the flags are printed by the caller, once each
+            results = read_results_json(path)
+            (format_multi_split if isinstance(results, MultiSplitResults) else format_results)(results)
+    except (ValueError, OSError) as error:
+        raise UsageError(one_line(error)) from error
+    return results
 
 
 def _existing_folder(value: str | None, option: str) -> Path | None:
@@ -147,26 +168,86 @@ def _run(args) -> int:
             out = check_output_file(args.out, inputs=[args.descriptors, tasks_dir, data], what="--out")
         except OSError as error:  # e.g. a file name too long for the file system
             raise UsageError(f"`--out` cannot be written: {one_line(error)}. Received: --out={args.out!r}") from error
+    multi = "," in args.split or args.split.strip() == "all"
     try:
-        prepared = prepare(args.descriptors, tasks_dir=tasks_dir, split=args.split, tasks=tasks,
-                           distance=args.distance, ap=args.ap, data_dir=data, delimiter=args.delimiter,
-                           name=args.name)
+        if multi:
+            prepared, mean_over = prepare_splits(
+                args.descriptors, tasks_dir=tasks_dir, split=args.split, tasks=tasks, distance=args.distance,
+                ap=args.ap, data_dir=data, delimiter=args.delimiter, name=args.name)
+        else:
+            prepared = prepare(args.descriptors, tasks_dir=tasks_dir, split=args.split, tasks=tasks,
+                               distance=args.distance, ap=args.ap, data_dir=data, delimiter=args.delimiter,
+                               name=args.name)
     except (ValueError, OSError) as error:  # every input problem: bad split, descriptors, task files, patch files
         raise UsageError(one_line(error)) from error
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # flags are printed with the tables, on stderr, and kept in the JSON
-        results = run(prepared)
+        results = run_splits(prepared, mean_over) if multi else run(prepared)
     if out is not None:
         results.save(out)
     if not args.quiet:
-        print(format_results(results))
+        print(format_multi_split(results) if multi else format_results(results))
     _warn_flags(results.flags)
     if out is not None:
         print(f"Results written to {out}", file=sys.stderr)
     return 0
 
 
+def build_plot_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m hpatches_eval plot``."""
+    parser = OneLineArgumentParser(
+        prog=f"{PROG} plot",
+        description="Draw the HPatches-paper figure (verification, matching, retrieval; one bar per results file) "
+        "from results JSONs written by `python -m hpatches_eval --out` (one split or several).",
+    )
+    parser.add_argument("results_json", metavar="RESULTS_JSON", nargs="+", help="results JSONs, one per descriptor")
+    parser.add_argument("--out", required=True, help="the figure file: .png, .pdf or .svg (written atomically)")
+    parser.add_argument("--title", default=None, help="a title over the three panels")
+    return parser
+
+
+def _plot(argv: list[str]) -> int:
+    from hpatches_eval.plots import FORMATS, figure_entry, plot_results
+
+    args = build_plot_parser().parse_args(argv)
+    suffix = Path(args.out).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise UsageError(f"`--out` must end in one of {', '.join('.' + f for f in FORMATS)}. "
+                         f"Received: --out={args.out!r}")
+    out = check_output_file(args.out, inputs=args.results_json, what="--out")
+    entries, seen, splits = [], {}, set()
+    for text in args.results_json:
+        path = Path(text)
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "does not exist"
+            raise UsageError(f"RESULTS_JSON must be a results file written by `{PROG} --out`, but {text!r} {what}.")
+        results = _read_results(path)
+        label = str(results.params.get("descriptor") or path.stem)
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label = f"{label} ({path.stem})"
+        entry = figure_entry(results, label)
+        if all(value is None for value in entry["bars"].values()):
+            raise UsageError(f"RESULTS_JSON {text!r} holds no verification, matching or retrieval numbers.")
+        entries.append(entry)
+        splits.add(",".join(results.mean_over) if isinstance(results, MultiSplitResults)
+                   else str(results.params.get("split")))
+        _warn_flags(results.flags)
+    try:
+        import matplotlib  # noqa: F401  (checked before drawing)
+    except ImportError as error:
+        raise UsageError(f"`plot` needs matplotlib (pip install matplotlib): {one_line(error)}") from error
+    if len(splits) > 1:
+        print(f"{PROG}: warning: the results are on different splits ({', '.join(sorted(splits))}); their bars are "
+              "not directly comparable.", file=sys.stderr)
+    plot_results(entries, out, title=args.title)
+    print(f"Figure written to {out}", file=sys.stderr)
+    return 0
+
+
 def _body(argv: list[str]) -> int:
+    if argv[:1] == ["plot"]:
+        return _plot(argv[1:])
     if argv[:1] == ["show"]:
         return _show(build_show_parser().parse_args(argv[1:]).results_json)
     args = build_parser().parse_args(argv)

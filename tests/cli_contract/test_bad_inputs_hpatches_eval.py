@@ -1,4 +1,4 @@
-"""Bad inputs of `python -m hpatches_eval` and `python -m hpatches_eval show`: exit status, one-line message, nothing
+"""Bad inputs of `python -m hpatches_eval` (one split or several), `... show` and `... plot`: exit status, one-line message, nothing
 written or left behind.
 
 Every input of the benchmark (descriptor CSVs, split, task files, patch files, results JSON) is read and validated
@@ -82,6 +82,22 @@ def _results(in_dir, data):
 
 def _broken_link(in_dir, descs, tasks):
     os.symlink(in_dir / "gone", in_dir / "link")
+
+
+def _two_splits(in_dir, descs, tasks):
+    """Splits t (fine) and u, whose test set names a sequence the descriptors lack (found before any split runs)."""
+    (tasks / "splits" / "splits.json").write_text(json.dumps({
+        "t": {"test": list(SEQS)}, "u": {"test": ["i_a", "v_gone"]}}))
+    for path in tasks.glob("*_split-t.csv"):
+        (tasks / path.name.replace("_split-t", "_split-u")).write_text(path.read_text())
+
+
+def _plot_inputs(in_dir):
+    """{good}: a valid single-split results JSON; {json}: a JSON that is not a results file; {png}: an old figure."""
+    (in_dir / "good.json").write_text(json.dumps(_RESULT))
+    (in_dir / "r.json").write_text(json.dumps({"name": "my notes"}))
+    (in_dir / "fig.png").write_bytes(b"old figure")
+    return {"good": in_dir / "good.json", "json": in_dir / "r.json", "png": in_dir / "fig.png"}
 
 
 _OK = ["--descriptors", "{descs}", "--tasks", "{tasks}", "--split", "t"]
@@ -169,11 +185,62 @@ CASES = [
                  {**_RESULT["matching"]["per_pair"][0], "ap": 1.5}]}})),
     BadInput("show-summary-missing", M, ["show", "{json}"], 2, r"`summary` must be present",
              setup=lambda i: _results(i, {k: v for k, v in _RESULT.items() if k != "summary"})),
+    # several splits (--split a,b,c / all): every split checked before any split is evaluated
+    BadInput("splits-empty-name", M, [*_OK[:4], "--split", "t,,t"], 2,
+             r"`split` must be split names separated by commas.*split='t,,t'", setup=_bench),
+    BadInput("splits-repeated", M, [*_OK[:4], "--split", "t,t"], 2, r"names each split once.*repeated: \['t'\]",
+             setup=_bench),
+    BadInput("splits-all-with-others", M, [*_OK[:4], "--split", "all,t"], 2, r"'all' cannot be combined",
+             setup=_bench),
+    BadInput("splits-all-none-found", M, [*_OK[:4], "--split", "all", "--out", "{work}/r.json"], 2,
+             r"'all' found none of the official splits \['a', 'b', 'c', 'illum', 'view', 'full'\]", setup=_bench),
+    BadInput("splits-one-unknown", M, [*_OK[:4], "--split", "t,zzz"], 2, r"`split` must be one of \['t'\]"
+             r".*split='zzz'", setup=_bench),
+    BadInput("splits-second-lacks-descriptors", M, [*_OK[:4], "--split", "t,u", "--out", "{work}/r.json"], 2,
+             r"Sequence 'v_gone' is missing from descriptor set", setup=_with(_two_splits)),
+    # plot
+    BadInput("plot-no-inputs", M, ["plot", "--out", "{work}/fig.png"], 2,
+             r"the following arguments are required: RESULTS_JSON"),
+    BadInput("plot-no-out", M, ["plot", "{good}"], 2, r"the following arguments are required: --out",
+             setup=_plot_inputs),
+    BadInput("plot-not-a-results-file", M, ["plot", "{good}", "{json}", "--out", "{work}/fig.png"], 2,
+             r"r\.json is not an hpatches_eval results file", setup=_plot_inputs),
+    BadInput("plot-input-missing", M, ["plot", "{good}", "{in}/none.json", "--out", "{work}/fig.png"], 2,
+             r"RESULTS_JSON must be a results file .*none\.json' does not exist", setup=_plot_inputs),
+    BadInput("plot-input-a-folder", M, ["plot", "{in}", "--out", "{work}/fig.png"], 2,
+             r"RESULTS_JSON must be a results file .* is a folder", setup=_plot_inputs),
+    BadInput("plot-out-is-a-folder", M, ["plot", "{good}", "--out", "{work}"], 2,
+             r"`--out` must end in one of \.png, \.pdf, \.svg", setup=_plot_inputs),
+    BadInput("plot-out-folder-named-png", M, ["plot", "{good}", "--out", "{in}/dir.png"], 2,
+             r"`--out` must be a file path, but .*dir\.png' is an existing folder",
+             setup=lambda i: (_plot_inputs(i), (i / "dir.png").mkdir())[0]),
+    BadInput("plot-out-bad-suffix", M, ["plot", "{good}", "--out", "{work}/fig.txt"], 2,
+             r"`--out` must end in one of \.png, \.pdf, \.svg\. Received: --out=.*fig\.txt", setup=_plot_inputs),
+    BadInput("plot-out-is-an-input", M, ["plot", "{good}", "{png}", "--out", "{png}"], 2,
+             r"`--out` is the input .*fig\.png", setup=_plot_inputs),
+    BadInput("plot-out-parent-is-a-file", M, ["plot", "{good}", "--out", "{json}/fig.png"], 2,
+             r"is a file, not a folder", setup=_plot_inputs),
+    BadInput("plot-multi-split-damaged", M, ["plot", "{json}", "--out", "{work}/fig.png"], 2,
+             r"not a valid multi-split results file: `per_split` must be a non-empty object",
+             setup=lambda i: _results(i, {"kind": "hpatches_eval.multi_split", "schema_version": 1})),
+    BadInput("show-multi-split-bad-split-entry", M, ["show", "{json}"], 2,
+             r"`per_split\.a`: .*`summary` must be present",
+             setup=lambda i: _results(i, {"kind": "hpatches_eval.multi_split", "schema_version": 1, "splits": ["a"],
+                                          "mean_over": ["a"], "combined": {}, "per_split": {"a": {
+                                              k: v for k, v in _RESULT.items() if k != "summary"}}})),
+    BadInput("show-multi-split-combined-garbage", M, ["show", "{json}"], 2,
+             r"`combined\.summary\.mean\.matching` must be a number in \[0, 1\] or null\. Received: 'high'",
+             setup=lambda i: _results(i, {"kind": "hpatches_eval.multi_split", "schema_version": 1, "splits": ["a"],
+                                          "mean_over": ["a"], "per_split": {"a": _RESULT}, "combined": {
+                                              "n": 1, "summary": {"mean": {"matching": "high"}, "std": {}},
+                                              "cells": {"mean": {}, "std": {}}}})),
     # the real entry point
     BadInput("subprocess-out-inside-descriptors", "hpatches_eval", [*_OK, "--out", "{descs}/v_b/r.json"], 2,
              r"`--out` lies inside the input", setup=_bench, subprocess=True),
     BadInput("subprocess-show-not-json", "hpatches_eval", ["show", "{json}"], 2, r"is not valid JSON",
              setup=lambda i: _results(i, b"\xff\xfe".decode("latin-1")), subprocess=True),
+    BadInput("subprocess-plot-not-a-results-file", "hpatches_eval", ["plot", "{json}", "--out", "{work}/f.png"], 2,
+             r"is not an hpatches_eval results file", setup=_plot_inputs, subprocess=True),
 ]
 
 
@@ -184,4 +251,4 @@ def test_bad_input(case, check_bad_input):
 
 def test_ids_unique_and_enough():
     assert len({case.id for case in CASES}) == len(CASES) >= 18
-    assert sum(case.subprocess for case in CASES) == 2
+    assert sum(case.subprocess for case in CASES) == 3
