@@ -41,7 +41,8 @@ CHOICES = {
     "distribute": config_module.DISTRIBUTE,
 }
 HELP = {
-    "data": "default (offline, built on first use), hpatches, nhpatches, or a folder built by descriptors.data.build",
+    "data": "default (offline, built on first use), hpatches, nhpatches, a folder built by descriptors.data.build, "
+            "or brown:PATH (a Brown/UBC PhotoTour subset folder, e.g. brown:data/liberty)",
     "data_dir": "folder of hpatches-release or N-HPatches (with data=hpatches|nhpatches)",
     "tasks_dir": "official task CSV folder for evaluating on real (N-)HPatches",
     "split": "split name (official a/b/c/... for real data; the built dataset's own split otherwise)",

@@ -13,6 +13,7 @@ from descriptors.errors import ConfigError
 from descriptors.training.config_io import ConfigIO, check_fields
 
 DATA_SOURCES = ("default", "hpatches", "nhpatches")  # or a path to a dataset built by descriptors.data.build
+BROWN_PREFIX = "brown:"  # data="brown:PATH/liberty": a Brown / UBC PhotoTour subset folder
 INPUTS = ("noisy", "clean")
 DENOISERS = ("none", "shallow_unet", "full_unet", "coursework_shallow_unet")
 DESCRIPTORS = ("hardnet", "l2net", "coursework_baseline")
@@ -88,7 +89,10 @@ class TrainConfig(ConfigIO):
 
     def __post_init__(self):
         check_fields(self, self.bounds())
-        _check_choice("data", self.data, DATA_SOURCES, allow_path=True)
+        if isinstance(self.data, str) and self.data.startswith(BROWN_PREFIX):
+            _check_brown(self)
+        else:
+            _check_choice("data", self.data, DATA_SOURCES, allow_path=True)
         _check_choice("inputs", self.inputs, INPUTS)
         _check_choice("eval_inputs", self.eval_inputs, INPUTS)
         _check_choice("denoiser", self.denoiser, DENOISERS)
@@ -165,6 +169,26 @@ class TrainConfig(ConfigIO):
     def tuple_arity(self) -> int:
         """K, the embeddings per row the trainer stacks: views_per_track for view/mined losses, else 3."""
         return self.views_per_track if self.uses_views else 3
+
+
+def _check_brown(config: TrainConfig) -> None:
+    """``data='brown:PATH'``: an existing folder, clean inputs, no denoiser, no HPatches evaluation."""
+    folder = config.data[len(BROWN_PREFIX):]
+    if not folder or not Path(folder).is_dir():
+        raise ConfigError(f"`data` 'brown:PATH' must name an existing Brown subset folder (e.g. brown:data/liberty). "
+                          f"Received: data={config.data!r}")
+    wrong = {name: value for name, value in (("inputs", config.inputs), ("eval_inputs", config.eval_inputs))
+             if value != "clean"}
+    if wrong or config.denoiser != "none" or config.evaluate or config.joint_epochs:
+        raise ConfigError("Brown data has clean patches only and no HPatches task files: pass --inputs clean "
+                          "--eval-inputs clean --denoiser none --no-evaluate (evaluate FPR95 afterwards with "
+                          "python -m hpatches_eval.phototour). Received: "
+                          f"inputs={config.inputs!r}, eval_inputs={config.eval_inputs!r}, "
+                          f"denoiser={config.denoiser!r}, evaluate={config.evaluate!r}, "
+                          f"joint_epochs={config.joint_epochs!r}")
+    if config.split not in (None, "all"):
+        raise ConfigError(f"`split` must be 'all' (or unset) for Brown data: every point is used for training. "
+                          f"Received: split={config.split!r}")
 
 
 def _check_choice(name: str, value, choices, allow_path: bool = False) -> None:

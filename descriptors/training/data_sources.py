@@ -6,7 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from descriptors.errors import ConfigError
+from descriptors.errors import ConfigError, DataFormatError
+from descriptors.training.config import BROWN_PREFIX
 from hpatches_eval.splits import Split, load_splits
 
 PATCH_SIZE = 32
@@ -92,6 +93,19 @@ def _built_dataset(root: Path, split_name: str | None, description: str, evaluat
     )
 
 
+def _brown_data(config) -> TrainingData:
+    """``data='brown:PATH'``: every 3D point with two patches or more is a training track (no test split)."""
+    from descriptors.data.brown_tracks import BrownTrackSource
+
+    folder = config.data[len(BROWN_PREFIX):]
+    try:
+        source = BrownTrackSource(folder, size=PATCH_SIZE, seed=config.seed)
+    except DataFormatError as error:
+        raise ConfigError(f"The data {config.data!r} is not a readable Brown subset: {error}") from error
+    split = Split(name="all", test=(), train=tuple(source.sequences))
+    return TrainingData(clean=source, noisy=None, split=split, tasks_dir=None, description=config.data)
+
+
 def check_training_data(config) -> None:
     """Checks the data options of ``config`` (a `TrainConfig`) without building or reading any patches.
 
@@ -101,7 +115,9 @@ def check_training_data(config) -> None:
     Raises:
         ConfigError: naming the data, the split and the known splits.
     """
-    if config.data == "default":
+    if config.data.startswith(BROWN_PREFIX):
+        _brown_data(config)  # reads info.txt and checks the bitmaps are there; patches are read later
+    elif config.data == "default":
         from descriptors.data.default import default_root
 
         root = default_root()
@@ -118,6 +134,8 @@ def check_training_data(config) -> None:
 
 def resolve_training_data(config) -> TrainingData:
     """Opens the patch sources named by ``config`` (a `TrainConfig`). Builds the default dataset if needed."""
+    if config.data.startswith(BROWN_PREFIX):
+        return _brown_data(config)
     if config.data == "default":
         from descriptors.data.default import default_dataset
 

@@ -277,7 +277,7 @@ def run_inputs(config: TrainConfig) -> list[str]:
     """The paths a run reads (its run folder may not overlap them)."""
     paths = [config.data_dir, config.tasks_dir, config.init_from]
     if config.data not in ("default", "hpatches", "nhpatches"):
-        paths.append(config.data)
+        paths.append(config.data.removeprefix("brown:"))
     return [path for path in paths if path]
 
 

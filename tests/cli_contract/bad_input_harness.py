@@ -36,12 +36,14 @@ REPO = Path(__file__).resolve().parents[2]
 PROGS = {
     "hpatches_eval": "python -m hpatches_eval",
     "hpatches_eval.cli": "python -m hpatches_eval",
+    "hpatches_eval.phototour": "python -m hpatches_eval.phototour",
     "descriptors.train": "python -m descriptors.train",
     "descriptors.describe": "python -m descriptors.describe",
     "descriptors.match": "python -m descriptors.match",
     "descriptors.average": "python -m descriptors.average",
     "descriptors.embed": "python -m descriptors.embed",
     "descriptors.data.build": "python -m descriptors.data.build",
+    "descriptors.data.brown": "python -m descriptors.data.brown",
     "bootstrap": "bootstrap.py",
 }
 
