@@ -39,7 +39,7 @@ import numpy as np
 from hpatches_eval.evaluation import TASKS, _as_descriptor_set, _check_tasks, prepare, run
 from hpatches_eval.guards import make_flag
 from hpatches_eval.patch_types import NOISE_LEVELS
-from hpatches_eval.results import Results, _reject_constant, one_line, write_json_atomic
+from hpatches_eval.results import Results, _reject_constant, describe_mismatches, one_line, write_json_atomic
 from hpatches_eval.results_schema import SUMMARY_KEYS
 from hpatches_eval.splits import load_splits
 from hpatches_eval.task_files import RETRIEVAL_FILES, VERIFICATION_FILES, TaskFiles
@@ -374,13 +374,11 @@ def multi_split_from_dict(data: dict, source: str = "the file") -> MultiSplitRes
     multi = MultiSplitResults(per_split, mean_over, params, stored_combined=data["combined"])
     mismatches = load_flags + _mismatches(data["combined"], multi.combined)
     if mismatches:
-        shown = "; ".join(f"{m['key']} stored {m['stored']!r} vs recomputed {m['recomputed']!r}"
-                          for m in mismatches[:4])
-        more = f" (and {len(mismatches) - 4} more)" if len(mismatches) > 4 else ""
         multi.load_flags.append(make_flag(
             "stored_combined_mismatch",
             f"{source}: the stored numbers disagree with the ones recomputed from its per-split numbers: "
-            f"{shown}{more}. The stored numbers are shown; the file was edited or written by other code.",
+            f"{describe_mismatches(mismatches)}. The stored numbers are shown; the file was edited or written by "
+            "other code.",
             mismatches=mismatches,
         ))
     return multi

@@ -262,16 +262,21 @@ def load_results(path: str | os.PathLike) -> Results:
         raise ValueError(f"Results file {path} is not an hpatches_eval results file: {one_line(error)}") from error
     mismatches = results.stored_mismatches()
     if mismatches:
-        shown = "; ".join(f"{m['key']} stored {m['stored']!r} vs recomputed {m['recomputed']!r}"
-                          for m in mismatches[:4])
-        more = f" (and {len(mismatches) - 4} more)" if len(mismatches) > 4 else ""
         results.flags.append(make_flag(
             "stored_summary_mismatch",
             f"{path}: the stored numbers disagree with the ones recomputed from its per-sequence/per-cell numbers: "
-            f"{shown}{more}. The stored numbers are shown; the file was edited or written by other code.",
+            f"{describe_mismatches(mismatches)}. The stored numbers are shown; the file was edited or written by "
+            "other code.",
             mismatches=mismatches,
         ))
     return results
+
+
+def describe_mismatches(mismatches: list[dict], shown: int = 4) -> str:
+    """``"key stored a vs recomputed b; ..."`` for the first ``shown`` mismatches, and how many more there are."""
+    text = "; ".join(f"{m['key']} stored {m['stored']!r} vs recomputed {m['recomputed']!r}"
+                     for m in mismatches[:shown])
+    return text + (f" (and {len(mismatches) - shown} more)" if len(mismatches) > shown else "")
 
 
 def one_line(message: object) -> str:
