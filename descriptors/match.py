@@ -1,5 +1,13 @@
 """`python -m descriptors.match IMG1 IMG2`: match two images and estimate the homography from IMG1 to IMG2.
 
+``python -m descriptors.match --pairs LIST.csv --out DIR`` matches many pairs in one process (the model is
+loaded once) against their ground-truth homographies: LIST is a CSV with the header ``image1,image2,homography``
+(optional ``name``; relative paths are relative to the CSV's folder) or a folder of sequence folders (pairs 1-k,
+2..6 images each). DIR (a new folder, or one this command wrote, replaced with ``--overwrite``) receives
+``pairs.csv`` (one row per pair: matches, inliers, MMA@1..10, corner error, homography found or not, reason,
+seconds) and ``summary.json``. A pair whose files are missing or malformed is a row with ``status=error`` and its
+reason, not a failure; the command fails (exit 1, after writing DIR) only when no pair at all could be evaluated.
+
 Detects keypoints (SIFT by default), describes them (OpenCV SIFT by default, or the shipped model with
 ``--descriptor default``, a pipeline folder, a ``.keras`` descriptor file, ``sift-patches``), matches them
 (mutual nearest neighbours, optional ratio test), runs MAGSAC++ (or RANSAC) and prints the keypoint, match and
@@ -29,6 +37,7 @@ import json
 import math
 import os
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -37,18 +46,29 @@ import numpy as np
 from descriptors.errors import ConfigError
 from descriptors.matching.image_matching import DEFAULT_MAX_SIDE, DEFAULT_MIN_INLIER_RATIO, DEFAULT_MIN_INLIERS
 from hpatches_eval.cli_contract import OneLineArgumentParser, UsageError, run_command
-from hpatches_eval.output_safety import check_output_file, staged_file
+from hpatches_eval.output_safety import check_output_dir, check_output_file, staged_dir, staged_file
 
 PROG = "python -m descriptors.match"
 MIN_IMAGE_SIDE = 16  # smaller images hold no usable keypoint (SIFT's border alone is 5 px)
 BUILTIN_DESCRIPTORS = ("sift", "opencv-sift", "sift-patches", "default")
+RESULTS_KIND = "match-results"  # the marker kind of a --pairs output folder (hpatches_eval.output_safety)
+
+
+class NoPairEvaluated(RuntimeError):
+    """``--pairs`` wrote its results but none of the pairs could be read (exit 1, one line)."""
 
 
 def build_parser() -> OneLineArgumentParser:
     parser = OneLineArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    parser.add_argument("image1", help="first image (the homography maps it to the second)")
-    parser.add_argument("image2", help="second image")
-    parser.add_argument("--out", help="png of the matches (inliers green, outliers red)")
+    parser.add_argument("image1", nargs="?", help="first image (the homography maps it to the second)")
+    parser.add_argument("image2", nargs="?", help="second image")
+    parser.add_argument("--pairs", metavar="LIST",
+                        help="match many pairs with ground truth instead: a CSV (image1,image2,homography[,name]) "
+                             "or a folder of sequence folders; needs --out DIR")
+    parser.add_argument("--out", help="png of the matches (inliers green, outliers red); with --pairs the results "
+                                      "folder (pairs.csv, summary.json)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="with --pairs: replace an --out folder this command wrote before")
     parser.add_argument("--json", help="write keypoints/matches/inliers counts, the homography and points here")
     parser.add_argument("--detector", default="sift", choices=("sift", "orb", "akaze"))
     parser.add_argument("--descriptor", default="sift",
@@ -161,6 +181,84 @@ def _write_json(summary: dict, path: str) -> None:
         temp.write_text(text + "\n")
 
 
+def check_mode(args) -> None:
+    """Raises UsageError unless the arguments make one mode: IMG1 IMG2, or --pairs LIST --out DIR."""
+    if args.pairs is None:
+        if args.image1 is None or args.image2 is None:
+            missing = "image1, image2" if args.image1 is None else "image2"
+            raise UsageError(f"the following arguments are required: {missing} (or --pairs LIST.csv --out DIR)")
+        if args.overwrite:
+            raise UsageError("`--overwrite` only applies with `--pairs` (a results folder); the two-image mode "
+                             "replaces its --out and --json files anyway")
+        return
+    if args.image1 is not None:
+        raise UsageError(f"give either IMG1 IMG2 or `--pairs LIST`, not both. Received: --pairs={args.pairs!r} "
+                         f"and image {args.image1!r}")
+    if args.out is None:
+        raise UsageError(f"`--pairs` needs `--out DIR`, the results folder. Received: --pairs={args.pairs!r} "
+                         "without --out")
+    if args.json is not None:
+        raise UsageError(f"`--json` is not used with `--pairs`: the summary is written to --out/summary.json. "
+                         f"Received: --json={args.json!r}")
+
+
+def read_pairs(args) -> list:
+    """The pairs of ``--pairs``; UsageError when the list itself is missing or malformed (bad rows are kept)."""
+    from descriptors.matching.pair_lists import read_pair_list
+
+    try:
+        return read_pair_list(args.pairs, "--pairs")
+    except (OSError, ValueError) as error:
+        raise UsageError(" ".join(str(error).split())) from None
+
+
+def check_pairs_output(args, pairs: list) -> Path:
+    """Checks ``--out`` as a results folder before any work: it may not hold (or lie in) an input."""
+    from descriptors.matching.pair_lists import input_paths
+
+    inputs = [Path(args.pairs), *input_paths(pairs)]
+    descriptor_path = _descriptor_path(args.descriptor)
+    if descriptor_path is not None and descriptor_path.exists():
+        inputs.append(descriptor_path)
+    return check_output_dir(args.out, kind=RESULTS_KIND, overwrite=args.overwrite, inputs=inputs, what="--out")
+
+
+def run_pairs(args, pairs: list, describer, load_seconds: float) -> dict:
+    """The work of ``--pairs``: matches every pair, writes ``pairs.csv`` and ``summary.json`` into ``--out``."""
+    from descriptors.matching.batch_matching import match_pairs, summarize_pairs, write_pair_results
+    from descriptors.matching.image_matching import ImageMatcher
+
+    matcher = ImageMatcher(describer, args.detector, args.max_keypoints, args.max_side or None,
+                           mutual=not args.no_mutual, ratio=args.ratio, estimator=args.estimator,
+                           threshold=args.threshold, min_inliers=args.min_inliers,
+                           min_inlier_ratio=args.min_inlier_ratio)
+    start = time.perf_counter()
+    table = match_pairs(pairs, matcher, progress=sys.stderr.isatty())
+    seconds = time.perf_counter() - start
+    summary = {"pairs_list": args.pairs, "detector": args.detector, "descriptor": matcher.name,
+               "max_side": args.max_side or None, "max_keypoints": args.max_keypoints, "mutual": not args.no_mutual,
+               "ratio": args.ratio, "estimator": args.estimator, "threshold": args.threshold,
+               "min_inliers": args.min_inliers, "min_inlier_ratio": args.min_inlier_ratio,
+               **summarize_pairs(table), "model_load_seconds": load_seconds, "matching_seconds": seconds}
+    with staged_dir(args.out, kind=RESULTS_KIND) as staging:
+        write_pair_results(table, staging, summary)
+    print(f"pairs: {summary['pairs']}, evaluated {summary['evaluated']}, bad {summary['bad_pairs']}, "
+          f"with a reliable homography {summary['with_homography']}")
+    if summary["evaluated"]:
+        mean, hacc = summary["mean"], summary["hacc"]
+        print(f"MMA@1/3/5: {mean['mma@1']:.3f} / {mean['mma@3']:.3f} / {mean['mma@5']:.3f}; homography accuracy "
+              f"@1/3/5 px: {hacc['hacc@1']:.3f} / {hacc['hacc@3']:.3f} / {hacc['hacc@5']:.3f}")
+    print(f"{seconds:.1f} s for {len(table)} pairs ({seconds / max(len(table), 1):.2f} s per pair; model loaded once "
+          f"in {load_seconds:.1f} s)")
+    print(f"wrote {args.out}")
+    if not summary["evaluated"]:
+        first = summary["bad"][0]
+        where = f"{first['name']} {first['pair']}" if first["pair"] else f"line {first['line']}"
+        raise NoPairEvaluated(f"none of the {summary['pairs']} pairs could be evaluated (first, {where}: "
+                              f"{first['reason']}); every reason is in {os.path.join(args.out, 'pairs.csv')}")
+    return summary
+
+
 def run(args, image1: np.ndarray, image2: np.ndarray, describer) -> dict:
     """The work: matches the two decoded images, prints the result, writes ``--out`` and ``--json``."""
     from descriptors.matching.drawing import draw_matches, write_png
@@ -200,7 +298,15 @@ def run(args, image1: np.ndarray, image2: np.ndarray, describer) -> dict:
 
 def _body(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    check_mode(args)
     check_options(args)
+    if args.pairs is not None:
+        pairs = read_pairs(args)  # the list is read and the output checked before any model is loaded
+        check_pairs_output(args, pairs)
+        start = time.perf_counter()
+        describer = load_describer(args.descriptor)
+        run_pairs(args, pairs, describer, time.perf_counter() - start)
+        return 0
     check_outputs(args)
     image1 = load_image(args.image1, "image1")  # decoded before any model is loaded
     image2 = load_image(args.image2, "image2")

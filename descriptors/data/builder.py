@@ -8,7 +8,8 @@ next build of the same ``out``. ``out`` must be new, empty, or a dataset this bu
 ``overwrite``), and may not overlap the inputs.
 
 Sequences that cannot give correct patches (flat or tiny images, degenerate homographies, too few keypoints; see
-`descriptors.data.screening`) are skipped with a `SkippedSequenceWarning` and listed in ``build_info.json``
+`descriptors.data.screening`), and sequences with fewer than 5 targets (the patch layout needs e1..e5), are
+skipped with a `SkippedSequenceWarning` and listed in ``build_info.json``
 (``skipped_sequences``); the build fails only when what is left cannot make the requested split.
 """
 
@@ -32,7 +33,7 @@ from descriptors.data.formats import resize_patches, write_patch_file
 from descriptors.data.jitter import DEFAULT_JITTER, level_to_dict
 from descriptors.data.noise import DEFAULT_NOISE, add_noise, noise_level_for
 from descriptors.data.screening import limits, sequence_problem, tracks_problem
-from descriptors.data.sequences import ImageSequence, SequenceLoader, list_sequence_folders
+from descriptors.data.sequences import NUM_IMAGES, ImageSequence, SequenceLoader, list_sequence_folders
 from descriptors.data.task_writer import write_splits, write_tasks
 from descriptors.data.tracks import extract_tracks
 from descriptors.errors import ConfigError, DataFormatError
@@ -172,7 +173,10 @@ def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: f
                 raise ConfigError(f"`sequences` must hold ImageSequence objects. Received: {type(sequence).__name__}")
             if sequence.name in counts or sequence.name in skipped or sequence.name in per_sequence:
                 raise ConfigError(f"Sequence names must be unique. Received: duplicate {sequence.name!r}")
-            problem = sequence_problem(sequence)
+            problem = sequence_problem(sequence) if sequence.num_targets == NUM_IMAGES - 1 else (
+                f"holds {len(sequence.images)} images; the HPatches patch layout (e1..e5, h1..h5, t1..t5) needs "
+                f"{NUM_IMAGES} (a reference and {NUM_IMAGES - 1} targets); match such pairs with "
+                "descriptors.matching instead")
             if problem is None:
                 tracks = extract_tracks(sequence, rng, detector=detector, jitter=jitter,
                                         max_tracks=max_tracks_per_sequence)

@@ -2,6 +2,11 @@
 
 ``H_1_k`` is a 3x3 homography in plain text mapping pixel coordinates of image 1 (the reference) to image k:
 ``x_k ~ H_1_k @ x_1`` (homogeneous coordinates, x right, y down, 0-based pixel centres as OpenCV uses them).
+
+A sequence folder may also hold fewer targets: 2..6 images ``1..n.<ext>`` (the reference and 1..5 targets, numbered
+without gaps) with ``H_1_2..H_1_n``. The smallest, ``1.<ext>``, ``2.<ext>``, ``H_1_2``, is the usual layout of
+public homography *pair* benchmarks. HPatches itself always has 6 images; the dataset builder (whose patch layout
+needs 5 targets) skips shorter sequences with a reason, while the matching evaluation uses every pair there is.
 """
 
 from __future__ import annotations
@@ -18,18 +23,20 @@ import numpy as np
 from descriptors.errors import DataFormatError
 
 IMAGE_EXTENSIONS = (".ppm", ".png", ".jpg", ".jpeg", ".pgm", ".tif", ".tiff", ".bmp")
-NUM_IMAGES = 6
+NUM_IMAGES = 6  # HPatches: a reference and 5 targets
+MIN_IMAGES = 2  # a pair: a reference and 1 target
 
 
 @dataclasses.dataclass
 class ImageSequence:
-    """One reference image plus five targets related to it by homographies.
+    """One reference image plus 1..5 targets (5 in HPatches) related to it by homographies.
 
     Attributes:
         name: sequence name (``i_*`` photometric, ``v_*`` viewpoint by HPatches convention).
-        images: six images, uint8 ``(H, W)`` or ``(H, W, 3)`` (BGR as read by OpenCV); ``images[0]`` is the
-            reference.
-        homographies: five 3x3 float64 arrays, ``homographies[k-1]`` maps image 1 to image ``k+1``.
+        images: 2..6 images (6 in HPatches), uint8 ``(H, W)`` or ``(H, W, 3)`` (BGR as read by OpenCV);
+            ``images[0]`` is the reference.
+        homographies: one 3x3 float64 array per target (``len(images) - 1``); ``homographies[k-1]`` maps image 1 to
+            image ``k+1``.
     """
 
     name: str
@@ -37,14 +44,15 @@ class ImageSequence:
     homographies: list
 
     def __post_init__(self):
-        if len(self.images) != NUM_IMAGES:
+        if not MIN_IMAGES <= len(self.images) <= NUM_IMAGES:
             raise DataFormatError(
-                f"`images` of sequence {self.name!r} must hold {NUM_IMAGES} images. Received: {len(self.images)}"
+                f"`images` of sequence {self.name!r} must hold {MIN_IMAGES}..{NUM_IMAGES} images (a reference and "
+                f"1..{NUM_IMAGES - 1} targets). Received: {len(self.images)}"
             )
-        if len(self.homographies) != NUM_IMAGES - 1:
+        if len(self.homographies) != len(self.images) - 1:
             raise DataFormatError(
-                f"`homographies` of sequence {self.name!r} must hold {NUM_IMAGES - 1} 3x3 matrices. "
-                f"Received: {len(self.homographies)}"
+                f"`homographies` of sequence {self.name!r} must hold {len(self.images) - 1} 3x3 matrices (one per "
+                f"target image). Received: {len(self.homographies)}"
             )
         for i, image in enumerate(self.images):
             image = np.asarray(image)
@@ -65,6 +73,11 @@ class ImageSequence:
         height, width = np.asarray(self.images[0]).shape[:2]
         centre = np.array([(width - 1) / 2.0, (height - 1) / 2.0, 1.0])
         self.homographies = [-h if float(h[2] @ centre) < 0 else h for h in hs]
+
+    @property
+    def num_targets(self) -> int:
+        """Number of target images (1..5; 5 in HPatches)."""
+        return len(self.images) - 1
 
     def gray(self, index: int) -> np.ndarray:
         """Image ``index`` (0-based) as a uint8 ``(H, W)`` greyscale array."""
@@ -160,20 +173,44 @@ class SequenceLoader:
         return f"SequenceLoader({str(self.folder)!r})"
 
 
+def _has_image(folder: Path, index: int) -> bool:
+    return any((folder / f"{index}{ext}").is_file() for ext in IMAGE_EXTENSIONS)
+
+
+def sequence_length(folder: str | Path) -> int:
+    """How many images the sequence folder holds: the highest ``n`` in 1..6 with an ``n.<ext>`` image.
+
+    Images ``1..n`` must all exist (checked when the folder is read), so a missing middle image is an error, not a
+    shorter sequence. Returns 0 or 1 for folders that are not sequences (reading them raises).
+    """
+    folder = Path(folder)
+    return max((i for i in range(1, NUM_IMAGES + 1) if _has_image(folder, i)), default=0)
+
+
 def read_image_sequence(path: str | Path) -> ImageSequence:
-    """Reads one hpatches-sequences-release folder (``1..6.ppm`` or .png/.jpg, ``H_1_2..H_1_6``).
+    """Reads one hpatches-sequences-release folder (``1..n.ppm`` or .png/.jpg, ``H_1_2..H_1_n``, n = 2..6).
+
+    ``n`` is the highest image number present (6 in HPatches, 2 for an image pair); images ``1..n`` and the
+    homographies ``H_1_2..H_1_n`` must all exist.
 
     Raises:
-        FileNotFoundError: if the folder, an image or a homography file is missing.
+        FileNotFoundError: if the folder, an image below ``n`` or a homography file is missing, or the folder holds
+            fewer than 2 images.
         DataFormatError: if an image cannot be decoded or a homography is malformed.
     """
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"Sequence folder not found: {folder}")
+    count = sequence_length(folder)
+    if count < MIN_IMAGES:
+        raise FileNotFoundError(
+            f"Image {count + 1} of sequence folder {folder} not found: a sequence needs a reference 1.ppm and at "
+            f"least one target 2.ppm (or one of {IMAGE_EXTENSIONS}), with H_1_2."
+        )
     images = []
-    for index in range(1, NUM_IMAGES + 1):
+    for index in range(1, count + 1):
         images.append(read_image(_find_image(folder, index)))
-    homographies = [read_homography(folder / f"H_1_{k}") for k in range(2, NUM_IMAGES + 1)]
+    homographies = [read_homography(folder / f"H_1_{k}") for k in range(2, count + 1)]
     try:
         return ImageSequence(folder.name, images, homographies)
     except DataFormatError as error:
@@ -195,13 +232,13 @@ def list_sequence_folders(root: str | Path) -> list[Path]:
     if not folders:
         raise DataFormatError(
             f"Folder {root} must hold sequence folders in the hpatches-sequences-release format "
-            f"(<seq>/1.ppm..6.ppm and H_1_2..H_1_6)."
+            f"(<seq>/1.ppm..6.ppm and H_1_2..H_1_6, or fewer targets down to a pair <seq>/1.ppm, 2.ppm, H_1_2)."
         )
     return folders
 
 
 def write_image_sequence(folder: str | Path, sequence: ImageSequence, ext: str = ".ppm") -> Path:
-    """Writes ``sequence`` as ``<folder>/<name>/1..6<ext>`` plus ``H_1_2..H_1_6``; returns the sequence folder.
+    """Writes ``sequence`` as ``<folder>/<name>/1..n<ext>`` plus ``H_1_2..H_1_n``; returns the sequence folder.
 
     Grey images written as ``.ppm`` (a colour format: the official sequences' extension) are stored with three
     equal channels, so reading them back and converting to grey gives the same pixels.

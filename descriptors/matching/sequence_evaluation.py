@@ -1,6 +1,8 @@
 """Matching evaluation on image sequences with ground-truth homographies (hpatches-sequences-release format).
 
-For each sequence and each pair 1-k (k = 2..6), every method matches image 1 to image k. A match is correct at
+For each sequence and each pair 1-k (k = 2..n; n = 6 in HPatches, 2..6 in general, see
+`descriptors.data.sequences`), every method matches image 1 to image k. A CSV pair list (`pair_lists`) is
+accepted too: each row is one pair "1-2" named by its ``name`` column. A match is correct at
 threshold t when the reference keypoint mapped through the ground-truth ``H_1_k`` lands at most t pixels from the
 target keypoint (the D2-Net convention, ``<=``; original image pixels). Per pair:
 
@@ -21,9 +23,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from descriptors.data.sequences import ImageSequence, list_sequence_folders, read_image_sequence
-from descriptors.errors import ConfigError
+from descriptors.data.sequences import ImageSequence, list_sequence_folders, read_homography, read_image_sequence
+from descriptors.errors import ConfigError, DataFormatError
 from descriptors.matching.homography import corner_error, reprojection_errors
+from descriptors.matching.images import read_image, to_gray_uint8
+from descriptors.matching.pair_lists import read_pair_list
 from hpatches_eval.results import write_json_atomic
 
 THRESHOLDS = tuple(range(1, 11))
@@ -31,9 +35,20 @@ HOMOGRAPHY_THRESHOLDS = (1, 3, 5)
 
 
 def _sequences(source):
+    if isinstance(source, (str, Path)) and Path(source).is_file():
+        return (_pair_sequence(spec) for spec in read_pair_list(source, "sequences"))  # one pair in memory
     if isinstance(source, (str, Path)):
         return [read_image_sequence(folder) for folder in list_sequence_folders(source)]
     return [s if isinstance(s, ImageSequence) else read_image_sequence(s) for s in source]
+
+
+def _pair_sequence(spec) -> ImageSequence:
+    """A CSV pair as a 2-image sequence named after the pair (raises on a bad row, naming its line)."""
+    if spec.problem:
+        raise DataFormatError(f"Pair list row {spec.label}: {spec.problem}")
+    truth = read_homography(spec.homography)
+    images = [to_gray_uint8(read_image(spec.image1)), to_gray_uint8(read_image(spec.image2))]
+    return ImageSequence(spec.name, images, [truth])
 
 
 def _matchers(matchers) -> dict:
@@ -68,7 +83,8 @@ def evaluate_sequences(sequences, matchers, thresholds=THRESHOLDS, progress: boo
     """Runs every matcher on every pair 1-k of every sequence.
 
     Args:
-        sequences: a folder of sequence folders, a list of sequence folders, or `ImageSequence` objects.
+        sequences: a folder of sequence folders (2..6 images each), a CSV pair list (`pair_lists`), a list of
+            sequence folders, or `ImageSequence` objects.
         matchers: an `ImageMatcher`, a list of them (labelled by ``name``) or a dict ``label -> ImageMatcher``.
         thresholds: pixel thresholds of the matching accuracy. Defaults to 1..10.
         progress: tqdm bar over sequences.
@@ -78,7 +94,8 @@ def evaluate_sequences(sequences, matchers, thresholds=THRESHOLDS, progress: boo
         inliers, correct@t, mma@t, corner_error, message``.
 
     Raises:
-        FileNotFoundError, DataFormatError: unreadable sequences. ConfigError: bad ``matchers``.
+        FileNotFoundError, DataFormatError: unreadable sequences or pairs (the first one stops the evaluation; the
+            command line's ``--pairs`` mode reports bad pairs instead). ConfigError: bad ``matchers``.
     """
     matchers = _matchers(matchers)
     rows = []

@@ -125,6 +125,76 @@ CASES = [
 ]
 
 
+# --pairs LIST --out DIR: the list and the output folder are checked before any model is loaded
+HEADER = b"image1,image2,homography\n"
+
+
+def _pairs(data=HEADER + b"a.png,b.png,H\n", name="list.csv"):
+    def setup(in_dir):
+        images(in_dir)
+        (in_dir / "H").write_text("1 0 0\n0 1 0\n0 0 1\n")
+        (in_dir / name).write_bytes(data)
+    return setup
+
+
+def _results_folder(kind):
+    def setup(in_dir):
+        _pairs()(in_dir)
+        folder = in_dir.parent / "work" / "res"
+        folder.mkdir()
+        (folder / "pairs.csv").write_text("old\n")
+        if kind is not None:
+            (folder / ".patch-descriptors.json").write_text('{"kind": "%s"}' % kind)
+    return setup
+
+
+LIST, RES = "{in}/list.csv", "{work}/res"
+CASES += [
+    BadInput("pairs-list-missing", M, ["--pairs", "{in}/nope.csv", "--out", RES], 2,
+             r"`--pairs` pair list not found: .*nope\.csv' \(expected a CSV file with the header "
+             r"image1,image2,homography\)", setup=images, subprocess=True),
+    BadInput("pairs-list-empty", M, ["--pairs", LIST, "--out", RES], 2,
+             r"`--pairs` pair list .*list\.csv' is empty; it must start with the header line", setup=_pairs(b"")),
+    BadInput("pairs-list-missing-column", M, ["--pairs", LIST, "--out", RES], 2,
+             r"must have a header line with the columns image1, image2, homography .*Missing: homography",
+             setup=_pairs(b"image1,image2\na.png,b.png\n")),
+    BadInput("pairs-list-headerless", M, ["--pairs", LIST, "--out", RES], 2,
+             r"Missing: image1, image2, homography; first line: 'a.png,b.png,H'", setup=_pairs(b"a.png,b.png,H\n")),
+    BadInput("pairs-list-repeated-column", M, ["--pairs", LIST, "--out", RES], 2,
+             r"must name each column once. Repeated: image2",
+             setup=_pairs(b"image1,image2,homography,image2\na,b,H,c\n")),
+    BadInput("pairs-list-only-header", M, ["--pairs", LIST, "--out", RES], 2, r"holds no pair: only the header line",
+             setup=_pairs(HEADER + b"\n\n")),
+    BadInput("pairs-list-binary", M, ["--pairs", "{in}/a.png", "--out", RES], 2,
+             r"`--pairs` pair list .*a\.png' must be UTF-8 text \(a CSV file\)", setup=images),
+    BadInput("pairs-folder-without-sequences", M, ["--pairs", "{in}/empty", "--out", RES], 2,
+             r"must hold sequence folders", setup=_with(_folder("empty"))),
+    BadInput("pairs-without-out", M, ["--pairs", LIST], 2, r"`--pairs` needs `--out DIR`", setup=_pairs()),
+    BadInput("pairs-and-images", M, [*AB, "--pairs", LIST, "--out", RES], 2,
+             r"give either IMG1 IMG2 or `--pairs LIST`, not both", setup=_pairs()),
+    BadInput("pairs-with-json", M, ["--pairs", LIST, "--out", RES, "--json", "{work}/s.json"], 2,
+             r"`--json` is not used with `--pairs`", setup=_pairs()),
+    BadInput("pairs-out-is-file", M, ["--pairs", LIST, "--out", "{in}/H"], 2,
+             r"`--out` must be a folder, but .*H' is an existing file", setup=_pairs()),
+    BadInput("pairs-out-holds-input", M, ["--pairs", LIST, "--out", "{in}"], 2, r"`--out` (is|contains) the input",
+             setup=_pairs()),
+    BadInput("pairs-out-not-ours", M, ["--pairs", LIST, "--out", RES], 2,
+             r"already exists and was not written by this tool", setup=_results_folder(None)),
+    BadInput("pairs-out-other-kind", M, ["--pairs", LIST, "--out", RES, "--overwrite"], 2,
+             r"holds a dataset, not a match-results; refusing to replace it", setup=_results_folder("dataset")),
+    BadInput("pairs-out-exists-no-overwrite", M, ["--pairs", LIST, "--out", RES], 2,
+             r"already holds a match-results: pass --overwrite", setup=_results_folder("match-results")),
+    BadInput("pairs-bad-option", M, ["--pairs", LIST, "--out", RES, "--max-keypoints", "0"], 2,
+             r"`--max-keypoints` must be an integer >= 1", setup=_pairs()),
+    BadInput("pairs-bad-descriptor", M, ["--pairs", LIST, "--out", RES, "--descriptor", "{in}/junk.keras"], 2,
+             r"junk\.keras' could not be loaded as a \.keras descriptor file: it is not a zip archive",
+             setup=_with(_pairs(), _file("junk.keras", b"PK\x03\x04 no"))),
+    BadInput("overwrite-without-pairs", M, [*AB, "--overwrite"], 2,
+             r"`--overwrite` only applies with `--pairs`", setup=images),
+    BadInput("no-arguments", M, [], 2, r"arguments are required: image1, image2 \(or --pairs LIST\.csv --out DIR\)"),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_bad_input(case, check_bad_input):
     check_bad_input(case)

@@ -100,11 +100,65 @@ def test_malformed_homography(tmp_path, text, match):
 
 def test_image_sequence_validation():
     images = _sequence().images
-    with pytest.raises(DataFormatError, match="must hold 6 images. Received: 5"):
+    with pytest.raises(DataFormatError, match=r"must hold 4 3x3 matrices \(one per target image\). Received: 5"):
         ImageSequence("x", images[:5], [np.eye(3)] * 5)
-    with pytest.raises(DataFormatError, match="must hold 5 3x3 matrices. Received: 4"):
+    with pytest.raises(DataFormatError, match="must hold 5 3x3 matrices .*Received: 4"):
         ImageSequence("x", images, [np.eye(3)] * 4)
     with pytest.raises(DataFormatError, match=r"H_1_2 .* finite 3x3 matrix. Received: shape=\(2, 2\)"):
         ImageSequence("x", images, [np.eye(2)] + [np.eye(3)] * 4)
     with pytest.raises(DataFormatError, match="Image 1 of sequence 'x' must be uint8"):
         ImageSequence("x", [images[0].astype(float)] + images[1:], [np.eye(3)] * 5)
+
+
+# --- sequences of 2..6 images (a reference and 1..5 targets; 2 images = the pairs layout) ---
+
+@pytest.mark.parametrize("count", [2, 4])
+def test_short_sequence_round_trip(tmp_path, count):
+    full = _sequence("v_short", color=False)
+    sequence = ImageSequence("v_short", full.images[:count], full.homographies[:count - 1])
+    assert sequence.num_targets == count - 1
+    folder = write_image_sequence(tmp_path, sequence, ext=".png")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([f"{i}.png" for i in range(1, count + 1)] +
+                                                              [f"H_1_{k}" for k in range(2, count + 1)])
+    back = read_image_sequence(folder)
+    assert len(back.images) == count and len(back.homographies) == count - 1 and back.num_targets == count - 1
+    for a, b in zip(back.images, sequence.images):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(back.homographies, sequence.homographies):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+    assert list_sequence_folders(tmp_path) == [folder]
+
+
+def test_short_sequence_errors(tmp_path):
+    full = _sequence("v_pair")
+    folder = write_image_sequence(tmp_path, ImageSequence("v_pair", full.images[:3], full.homographies[:2]))
+    (folder / "2.ppm").unlink()  # 1 and 3 present: a gap, not a 1-target sequence
+    with pytest.raises(FileNotFoundError, match=r"Image 2 of sequence folder .*v_pair not found"):
+        read_image_sequence(folder)
+    lone = tmp_path / "v_lone"
+    lone.mkdir()
+    cv2.imwrite(str(lone / "1.png"), full.images[0])
+    with pytest.raises(FileNotFoundError, match=r"Image 2 of sequence folder .*v_lone not found: a sequence needs "
+                                                r"a reference 1.ppm and at least one target"):
+        read_image_sequence(lone)
+    pair = write_image_sequence(tmp_path, ImageSequence("v_two", full.images[:2], full.homographies[:1]))
+    (pair / "H_1_2").unlink()
+    with pytest.raises(FileNotFoundError, match=r"Homography file not found: .*v_two/H_1_2"):
+        read_image_sequence(pair)
+    with pytest.raises(DataFormatError, match=r"must hold 2..6 images \(a reference and 1..5 targets\). "
+                                              r"Received: 1"):
+        ImageSequence("x", full.images[:1], [])
+    with pytest.raises(DataFormatError, match="must hold 2..6 images .*Received: 7"):
+        ImageSequence("x", full.images + full.images[:1], [np.eye(3)] * 6)
+
+
+def test_builder_skips_short_sequences_with_a_reason(tmp_path):
+    from descriptors.data.builder import SkippedSequenceWarning, build_dataset
+
+    full = _sequence("v_pair", color=False)
+    short = ImageSequence("v_pair", full.images[:2], full.homographies[:1])
+    with pytest.warns(SkippedSequenceWarning, match=r"'v_pair' skipped: holds 2 images; the HPatches patch layout "
+                                                    r"\(e1..e5, h1..h5, t1..t5\) needs 6"):
+        with pytest.raises(DataFormatError, match="No usable sequence"):
+            build_dataset([short], tmp_path / "ds", progress=False)
+    assert not (tmp_path / "ds").exists()
