@@ -145,10 +145,16 @@ def test_unknown_photo():
         default_module.default_sequences(["nope"])
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("DESCRIPTORS_SLOW_TESTS"), reason="~1 min; set DESCRIPTORS_SLOW_TESTS=1")
-def test_full_default_build(tmp_path):
-    root = default_dataset(tmp_path / "full", progress=False)
+def test_full_default_build(default_dataset_root):
+    """The full default dataset (all photos, default parameters), as the suite's session fixture builds it.
+
+    It is the same build the trainer, notebook and loss tests use, so this check costs nothing once the cache
+    exists (the first use on a machine builds it, about 1-4 min on 2 cores, whichever test comes first). To check
+    a fresh build instead of the cache: ``DESCRIPTORS_DATA_DIR=$(mktemp -d) pytest tests/data/test_default.py``.
+    """
+    root = default_dataset_root
     info = json.loads((root / "build_info.json").read_text())
+    assert info["default_dataset"]["photos"] == sorted(default_module.PHOTOS)
+    assert info["default_dataset"]["tracks_per_sequence"] == default_module.DEFAULT_TRACKS_PER_SEQUENCE
     assert info["num_sequences"] == 34 and 7000 <= info["num_tracks"] <= 8000 and len(info["split"]["test"]) == 12
     assert info["measured_overlap"]["e"]["median"] > info["measured_overlap"]["h"]["median"] > 0.65
