@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from descriptors.progress import tqdm
 from hpatches_eval.patch_types import PATCH_TYPES
 
 

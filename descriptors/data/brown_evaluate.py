@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from descriptors.data.brown_reader import PATCHES_PER_IMAGE, BrownSubset
+from descriptors.progress import tqdm
 from hpatches_eval.phototour.metrics import FprResult, fpr_at_recall
 from hpatches_eval.phototour.pairs import pair_distances
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from descriptors.data.sequences import read_homography
 from descriptors.matching.images import read_image, to_gray_uint8
 from descriptors.matching.pair_lists import PairSpec
 from descriptors.matching.sequence_evaluation import HOMOGRAPHY_THRESHOLDS, THRESHOLDS, pair_row
+from descriptors.progress import tqdm
 
 INPUT_ERRORS = (OSError, ValueError, TypeError)  # DataFormatError and ShapeError are ValueErrors
 TIMING_COLUMNS = ("seconds", "read_s", "detect_s", "extract_s", "describe_s", "match_s")

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from descriptors.data.sequences import ImageSequence, list_sequence_folders, read_homography, read_image_sequence
 from descriptors.errors import ConfigError, DataFormatError
 from descriptors.matching.homography import corner_error, reprojection_errors
 from descriptors.matching.images import read_image, to_gray_uint8
 from descriptors.matching.pair_lists import read_pair_list
+from descriptors.progress import tqdm
 from hpatches_eval.results import write_json_atomic
 
 THRESHOLDS = tuple(range(1, 11))

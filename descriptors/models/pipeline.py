@@ -20,11 +20,11 @@ from pathlib import Path
 import cv2
 import keras
 import numpy as np
-from tqdm.auto import tqdm
 
 from descriptors.errors import ConfigError, ShapeError
 from descriptors.models.base import PATCH_SIZE
 from descriptors.models.layers import PixelClip
+from descriptors.progress import tqdm
 
 FORMAT_VERSION = 1
 MANIFEST = "pipeline.json"

@@ -1,7 +1,11 @@
-"""The loss and model tests on a second Keras backend (JAX), in a subprocess: the backend is fixed at import.
+"""The loss and model tests on a second Keras backend (JAX), in subprocesses: the backend is fixed at import.
 
-All of them run there, the gradient checks included (they differentiate through the `value_and_gradient` fixture
-of tests/conftest.py, which uses the active backend's autodiff).
+The gradient checks run there too (they differentiate through the `value_and_gradient` fixture of
+tests/conftest.py, which uses the active backend's autodiff). The losses and the models run as two cases so that
+`pytest -n 2` runs them side by side. Left out, because the backend cannot change what they check and they are the
+slowest of the two folders: the command-line and bad-input tests of `descriptors.average` (argument plumbing and
+file checks around the weighted mean, which itself does run on JAX), and `test_loss_composition_training.py` (a
+loss-falls-while-training check; every loss value and gradient is checked on JAX by the other loss tests).
 """
 
 import importlib.util
@@ -14,12 +18,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+GROUPS = {
+    "losses": ["tests/losses", "--ignore=tests/losses/test_loss_composition_training.py"],
+    "models": ["tests/models",
+               "--deselect=tests/models/test_weight_averaging.py::test_bad_inputs_are_refused_with_the_reason",
+               "--deselect=tests/models/test_weight_averaging.py::"
+               "test_cli_writes_a_loadable_average_and_exits_non_zero_on_bad_input"],
+}
+
 
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
-def test_losses_and_models_pass_on_jax():
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_pass_on_jax(group):
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "pytest", "tests/losses", "tests/models", "-q", "-p", "no:cacheprovider", "-x"]
+    command = [sys.executable, "-m", "pytest", *GROUPS[group], "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-x"]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert " passed" in done.stdout.strip().splitlines()[-1]
+    last = done.stdout.strip().splitlines()[-1]
+    assert " passed" in last and "deselected" in last if group == "models" else " passed" in last, last
