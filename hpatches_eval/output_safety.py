@@ -201,6 +201,27 @@ def _pid_running(pid: int) -> bool:
     return True
 
 
+def plain_file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` gives a new file: 0666 less the process umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def new_temp_file(target: str | os.PathLike, suffix: str = "") -> Path:
+    """Creates an empty hidden temporary file next to ``target``, to be renamed onto it when complete.
+
+    ``tempfile.mkstemp`` creates its files with mode 0600, which the rename would carry over to the output; this
+    gives the file the mode a plain ``open`` would (:func:`plain_file_mode`), so outputs stay readable by the group
+    and others as usual.
+    """
+    target = Path(target)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(handle)
+    os.chmod(name, plain_file_mode())
+    return Path(name)
+
+
 def staging_name(out: str | os.PathLike) -> str:
     """The hidden sibling name a staged output is written under: ``.<name>.tmp-<pid>-<token>``."""
     return f".{Path(out).name}{_TMP_INFIX}{os.getpid()}-{secrets.token_hex(4)}"

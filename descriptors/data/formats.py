@@ -8,13 +8,13 @@ N-HPatches adds a ``<type>_noise.png`` twin of every file.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from descriptors.errors import DataFormatError, ShapeError
+from hpatches_eval.output_safety import new_temp_file
 from hpatches_eval.patch_types import PATCH_TYPES
 from hpatches_eval.splits import Split, get_split
 
@@ -84,8 +84,7 @@ def write_patch_file(path: str | Path, patches: np.ndarray, compression: int = 1
         raise TypeError(f"`patches` must be uint8. Received: dtype={patches.dtype}")
     stacked = np.ascontiguousarray(patches.reshape(-1, patches.shape[2]))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
+    tmp = str(new_temp_file(path, suffix=".png"))
     try:
         params = [cv2.IMWRITE_PNG_COMPRESSION, int(compression)]
         if compression >= 6:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from descriptors.errors import DataFormatError
+from hpatches_eval.output_safety import new_temp_file
 
 IMAGE_EXTENSIONS = (".ppm", ".png", ".jpg", ".jpeg", ".pgm", ".tif", ".tiff", ".bmp")
 NUM_IMAGES = 6  # HPatches: a reference and 5 targets
@@ -248,16 +248,15 @@ def write_image_sequence(folder: str | Path, sequence: ImageSequence, ext: str =
     for index, image in enumerate(sequence.images, start=1):
         if ext.lower() == ".ppm" and image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        fd, tmp = tempfile.mkstemp(suffix=ext, dir=out)
-        os.close(fd)
+        tmp = str(new_temp_file(out / f"{index}{ext}", suffix=ext))
         if not cv2.imwrite(tmp, image):
             os.unlink(tmp)
             raise OSError(f"cv2.imwrite could not write image {index} of {sequence.name!r} as {ext} "
                           f"(shape {image.shape}, dtype {image.dtype})")
         os.replace(tmp, out / f"{index}{ext}")
     for k, h in enumerate(sequence.homographies, start=2):
-        fd, tmp = tempfile.mkstemp(dir=out)
-        with os.fdopen(fd, "w") as f:
+        tmp = new_temp_file(out / f"H_1_{k}")
+        with open(tmp, "w") as f:
             np.savetxt(f, h, fmt="%.10g")
         os.replace(tmp, out / f"H_1_{k}")
     return out

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -27,14 +26,14 @@ import numpy as np
 import pandas as pd
 
 from descriptors.errors import ConfigError
+from hpatches_eval.output_safety import new_temp_file
 from hpatches_eval.splits import Split
 
 VERIF_COLUMNS = ["s1", "t1", "idx1", "s2", "t2", "idx2"]
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".csv", dir=path.parent)
-    os.close(fd)
+    tmp = new_temp_file(path, suffix=".csv")
     try:
         frame.to_csv(tmp, index=False)
         os.replace(tmp, path)
@@ -61,9 +60,9 @@ def write_splits(path: str | Path, splits: list[Split]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = splits_json(splits)
-    fd, tmp = tempfile.mkstemp(prefix=".splits.", suffix=".json", dir=path.parent)
+    tmp = new_temp_file(path, suffix=".json")
     try:
-        with os.fdopen(fd, "w") as f:
+        with open(tmp, "w") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:

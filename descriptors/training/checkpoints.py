@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
+
+from hpatches_eval.output_safety import new_temp_file
 
 
 class RunFolderError(ValueError):
@@ -34,9 +35,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Writes ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = new_temp_file(path, suffix=".tmp")
     try:
-        with os.fdopen(handle, "w") as stream:
+        with open(temp, "w") as stream:
             stream.write(text)
         os.replace(temp, path)
     except BaseException:

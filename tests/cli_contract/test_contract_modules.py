@@ -164,3 +164,34 @@ def test_staged_outputs_are_all_or_nothing(tmp_path):
     with staged_file(target) as temp:
         temp.write_text("new")
     assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) != oct(0o600)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_outputs_written_through_temp_files_get_the_plain_file_mode(tmp_path, umask):
+    """Every writer that renames a temp file into place gives the output the mode a plain `open` would (mkstemp's
+    0600 would otherwise survive the rename)."""
+    import numpy as np
+
+    from descriptors.data.formats import write_patch_file
+    from descriptors.data.sequences import ImageSequence, write_image_sequence
+    from descriptors.data.task_writer import write_splits
+    from descriptors.training.checkpoints import atomic_write_text
+    from hpatches_eval.output_safety import new_temp_file, plain_file_mode
+    from hpatches_eval.splits import Split
+
+    old = os.umask(umask)
+    try:
+        assert plain_file_mode() == 0o666 & ~umask
+        temp = new_temp_file(tmp_path / "out.csv", suffix=".csv")
+        assert temp.parent == tmp_path and temp.name.startswith(".out.csv.") and temp.stat().st_size == 0
+        write_patch_file(tmp_path / "ref.png", np.zeros((2, 4, 4), np.uint8))
+        atomic_write_text(tmp_path / "state.json", "{}")
+        write_splits(tmp_path / "splits.json", [Split("s", ("a",), ("b",))])
+        sequence = ImageSequence("v_x", [np.zeros((8, 8), np.uint8)] * 2, [np.eye(3)])
+        folder = write_image_sequence(tmp_path / "seqs", sequence, ext=".png")
+        written = [temp, tmp_path / "ref.png", tmp_path / "state.json", tmp_path / "splits.json",
+                   folder / "1.png", folder / "2.png", folder / "H_1_2"]
+        modes = {path.name: oct(path.stat().st_mode & 0o777) for path in written}
+        assert modes == {path.name: oct(0o666 & ~umask) for path in written}
+    finally:
+        os.umask(old)
