@@ -37,7 +37,8 @@ FILE_SUFFIXES = (".csv", ".txt", ".npy")
 
 
 def load_describer(model: str):
-    """``'default'`` (the shipped pipeline), ``'sift'``, a pipeline folder, or a descriptor ``.keras`` file.
+    """``'default'`` (the shipped pipeline), ``'sift'``, a pipeline folder, a descriptor ``.keras`` file, or a model
+    exported by ``python -m descriptors.export`` (SavedModel folder, ``.onnx``, ``.tflite``).
 
     Raises:
         FileNotFoundError: ``model`` is none of these.
@@ -55,6 +56,10 @@ def load_describer(model: str):
 
         return SiftPatchDescriptor()
     path = Path(model)
+    from descriptors.deployment.exported_runtime import ExportedDescriptor, exported_format
+
+    if exported_format(path) is not None:
+        return ExportedDescriptor(path)
     if path.is_dir():
         return DescriptorPipeline.load(path)
     if path.suffix == ".keras" and path.is_file():
@@ -137,7 +142,9 @@ def build_parser() -> OneLineArgumentParser:
                                    epilog="See the module docstring (python -c 'help(\"descriptors.describe\")').")
     parser.add_argument("input", help="a stacked patch PNG, or a dataset folder")
     parser.add_argument("--out", required=True, help="output CSV/.npy file (for a PNG) or folder (for a dataset)")
-    parser.add_argument("--model", default="default", help="'default', 'sift', a pipeline folder or a .keras file")
+    parser.add_argument("--model", default="default",
+                        help="'default', 'sift', a pipeline folder, a .keras file, or an exported SavedModel "
+                             "folder / .onnx / .tflite file")
     parser.add_argument("--noisy", action="store_true", help="describe the N-HPatches noisy twins (_noise.png)")
     parser.add_argument("--delimiter", default=",", help="CSV delimiter (default ',')")
     parser.add_argument("--overwrite", action="store_true",

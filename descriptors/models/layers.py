@@ -82,14 +82,20 @@ class PixelClip(keras.layers.Layer):
     Args:
         min_value: lower bound. Defaults to 0.0.
         max_value: upper bound. Defaults to 255.0.
+        round_values: round to the nearest integer (half to even) before clipping, as
+            `DescriptorPipeline.describe` does with the denoiser's output (no gradient flows through a rounding:
+            for inference graphs only). Defaults to False.
         **kwargs: forwarded to `keras.layers.Layer`.
 
     Shape:
         Input any shape. Output: same shape.
     """
 
-    def __init__(self, min_value=0.0, max_value=255.0, **kwargs):
+    def __init__(self, min_value=0.0, max_value=255.0, round_values=False, **kwargs):
         super().__init__(**kwargs)
+        if not isinstance(round_values, bool):
+            raise ConfigError(f"`round_values` of PixelClip must be a bool. Received: round_values={round_values!r}")
+        self.round_values = round_values
         if not float(min_value) < float(max_value):
             raise ConfigError(
                 "`min_value` of PixelClip must be below `max_value`. "
@@ -99,10 +105,13 @@ class PixelClip(keras.layers.Layer):
         self.max_value = float(max_value)
 
     def call(self, inputs):
+        if self.round_values:
+            inputs = ops.round(inputs)
         return ops.clip(inputs, self.min_value, self.max_value)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "min_value": self.min_value, "max_value": self.max_value}
+        return {**super().get_config(), "min_value": self.min_value, "max_value": self.max_value,
+                "round_values": self.round_values}

@@ -220,6 +220,22 @@ class DescriptorPipeline:
             x = PixelClip(0.0, 255.0, name="clip")(self.denoiser(x))
         return keras.Model(inputs, self.descriptor(x), name=name)
 
+    def to_inference_model(self, name="describe"):
+        """A single `keras.Model` that computes exactly what `describe` computes on 32x32 float input: denoiser ->
+        round to integers -> clip to 0..255 -> descriptor (for export; see `descriptors.deployment`).
+
+        Shares its layers (and weights) with this pipeline's models. Rounding has no gradient: fine-tune with
+        `to_keras_model` instead.
+
+        Shape:
+            (B, 32, 32, 1) float32 pixels 0..255 -> (B, D), B dynamic.
+        """
+        inputs = keras.Input(shape=(PATCH_SIZE, PATCH_SIZE, 1), dtype="float32", name="patches")
+        x = inputs
+        if self.denoiser is not None:
+            x = PixelClip(0.0, 255.0, round_values=True, name="round_clip")(self.denoiser(x))
+        return keras.Model(inputs, self.descriptor(x), name=name)
+
     def save(self, directory):
         """Writes `pipeline.json`, `descriptor.keras` and (if any) `denoiser.keras` into `directory`.
 

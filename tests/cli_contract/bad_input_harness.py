@@ -44,6 +44,7 @@ PROGS = {
     "descriptors.embed": "python -m descriptors.embed",
     "descriptors.data.build": "python -m descriptors.data.build",
     "descriptors.data.brown": "python -m descriptors.data.brown",
+    "descriptors.export": "python -m descriptors.export",
     "bootstrap": "bootstrap.py",
 }
 

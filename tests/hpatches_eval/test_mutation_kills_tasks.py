@@ -2,14 +2,17 @@
 tests/hpatches_eval (see docs/mutation_testing.md): defaults, the image-index bound and its message, the edges of
 the imbalanced window, the dtype and labels of the result grids, the level order of the summaries."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from hpatches_eval.descriptor_sets import from_arrays
-from hpatches_eval.errors import TaskFileError
+from hpatches_eval.errors import EvaluationWarning, TaskFileError
 from hpatches_eval.patch_types import NOISE_LEVELS, TARGET_IMAGES
 from hpatches_eval.tasks.matching import evaluate_matching, match_pair, summarise_matching
+from hpatches_eval.tasks.retrieval import check_rows, evaluate_retrieval, pool_flags
 from hpatches_eval.tasks.verification import curves, evaluate_verification
 
 
@@ -134,3 +137,134 @@ def test_summarise_matching_orders_levels_whatever_the_row_order():
     np.testing.assert_allclose(by_level["msr"], [1.0, 0.5, 0.0])
     assert by_category.index.tolist() == ["e", "h", "t"] and by_category.columns.tolist() == ["i", "v"]
     np.testing.assert_allclose(by_category.to_numpy(), [[0.9, 0.7], [0.5, np.nan], [np.nan, 0.1]])
+
+
+# --- retrieval ----------------------------------------------------------------------------------------------------
+
+
+def _retrieval_frame(rows):
+    """A retrieval table ``s,idx`` with categorical sequence names, as `TaskFiles` reads it."""
+    frame = pd.DataFrame(rows, columns=["s", "idx"])
+    frame["s"] = frame["s"].astype("category")
+    frame["idx"] = frame["idx"].astype(np.int64)
+    return frame
+
+
+def test_evaluate_retrieval_rejects_row_out_of_range_naming_file_row_and_column():
+    arrays = {
+        "i_a": _sequence([[0, 0], [10, 0]], dict.fromkeys(NOISE_LEVELS, [[0, 1], [10, 1]])),
+        "v_b": _sequence([[5, 5]], dict.fromkeys(NOISE_LEVELS, [[5, 6]])),
+    }
+    queries, distractors = _retrieval_frame([("i_a", 0), ("i_a", 2)]), _retrieval_frame([("v_b", 0)])
+    paths = ("retr_queries_split-x.csv", "retr_distractors_split-x.csv")
+    with pytest.raises(TaskFileError) as info:
+        evaluate_retrieval(from_arrays(arrays), queries, distractors, pools=(6,), paths=paths)
+    assert str(info.value) == (
+        "Task file retr_queries_split-x.csv row 3 (line, header = 1): `idx` must be in 0..1. Received: idx=2 "
+        "(1 such rows)."
+    )
+    with pytest.raises(TaskFileError, match=r"^Task file queries row 3 \(line, header = 1\): `idx` must be in 0\.\.1"):
+        evaluate_retrieval(from_arrays(arrays), queries, distractors, pools=(6,))  # default paths
+    queries, distractors = _retrieval_frame([("i_a", 0)]), _retrieval_frame([("v_b", 0), ("v_b", 0), ("v_b", -1)])
+    with pytest.raises(TaskFileError, match=r"^Task file distractors row 4 \(line, header = 1\): `idx` must be in 0"):
+        evaluate_retrieval(from_arrays(arrays), queries, distractors, pools=(6,))
+    message = "Task file d.csv row 4 (line, header = 1): `idx` must be in 0..0. Received: idx=-1 (1 such rows)."
+    with pytest.raises(TaskFileError) as info:
+        check_rows(from_arrays(arrays), queries, distractors, paths=("q.csv", "d.csv"))
+    assert str(info.value) == message
+    with pytest.raises(TaskFileError, match=r"^Task file distractors row 4 "):
+        check_rows(from_arrays(arrays), queries, distractors)  # default paths
+
+
+_SHORT_TAIL = (
+    "a short pool ranks all of the query's distractors, the same list as every larger pool, so the retrieval mean "
+    "over pools is not comparable with one on the official task files."
+)
+
+
+def test_pool_flags_boundaries_and_messages():
+    # distractors: 2 of sequence a, 3 of c; the query of a keeps 3, the query of b (none of its own) keeps all 5
+    queries, distractors = _retrieval_frame([("a", 0), ("b", 0)]), _retrieval_frame([("a", 0)] * 2 + [("c", 0)] * 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # pool 8 needs 3 (a keeps exactly 3); the largest pool 10 needs 5 = the file's 5: not short
+        assert pool_flags(queries, distractors, pools=(8, 10), warn=False) == []
+        flags = pool_flags(queries, distractors, pools=(9, 11), warn=False)
+    assert flags == [{
+        "code": "retrieval_short_pools",
+        "message": "retrieval pools [9, 11] hold fewer distractors than their size minus the 5 positives (up to 2 of "
+        "2 queries per pool, with as few as 3 distractors; the distractor file holds 5): " + _SHORT_TAIL,
+        "pools": [{"pool": 9, "needed": 4, "short_queries": 1, "min_distractors": 3},
+                  {"pool": 11, "needed": 6, "short_queries": 2, "min_distractors": 3}],
+    }]
+
+
+def test_pool_flags_queries_without_distractors():
+    # both distractors are of sequence a: the query of a keeps none, the query of b keeps 2
+    queries, distractors = _retrieval_frame([("a", 0), ("b", 0)]), _retrieval_frame([("a", 0), ("a", 1)])
+    with pytest.warns(EvaluationWarning) as record:
+        flags = pool_flags(queries, distractors, pools=(6, 8))
+    empty_message = (
+        "1 of 2 retrieval queries have no distractor of another sequence (all 2 distractors are in their own "
+        "sequence; sequences ['a']): they score 1.0 at every pool size and lift the retrieval mean."
+    )
+    short_message = (
+        "retrieval pools [8] hold fewer distractors than their size minus the 5 positives (up to 1 of 2 queries per "
+        "pool, with as few as 2 distractors; the distractor file holds 2): " + _SHORT_TAIL
+    )
+    assert flags == [  # the query without distractors is not counted again as short
+        {"code": "retrieval_no_distractors", "message": empty_message, "queries": 1, "sequences": ["a"]},
+        {"code": "retrieval_short_pools", "message": short_message,
+         "pools": [{"pool": 8, "needed": 3, "short_queries": 1, "min_distractors": 2}]},
+    ]
+    assert [str(w.message) for w in record] == [f"[{f['code']}] {f['message']}" for f in flags]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        all_empty = pool_flags(queries[:1], distractors, pools=(6, 8), warn=False)
+    assert [(f["code"], f["message"]) for f in all_empty] == [(
+        "retrieval_no_distractors",
+        "1 of 1 retrieval queries have no distractor of another sequence (all 2 distractors are in their own "
+        "sequence; sequences ['a']): retrieval is exactly 1.0 and meaningless.",
+    )]
+
+
+def _retrieval_case():
+    """Query (i_a, 0) = (0, 0), positives at distance 1, 3, 6 (e, h, t); distractors of other sequences, in file
+    order, at L2 distances 2, 3 (a tie with the h positives: not closer), 5 (L1: 7); the distractor of the query's
+    own sequence (0, 0.5), closer than everything, must be left out."""
+    arrays = {
+        "i_a": _sequence([[0, 0], [0, 0.5]], {lv: [[0, d], [0, 0.5]] for lv, d in zip(NOISE_LEVELS, (1, 3, 6))}),
+        "v_b": _sequence([[0, 2], [3, 0], [3, 4]], dict.fromkeys(NOISE_LEVELS, [[0, 2], [3, 0], [3, 4]])),
+    }
+    queries = _retrieval_frame([("i_a", 0)])
+    distractors = _retrieval_frame([("i_a", 1), ("v_b", 0), ("v_b", 1), ("v_b", 2)])
+    return from_arrays(arrays), queries, distractors
+
+
+# trapezoid AP of 5 positives with b distractors ranked before each (exact fractions), and the usual AP
+_TRAPEZOID = {0: 1.0, 1: 47 / 75, 2: 86 / 175, 3: 1139 / 2800}
+_STANDARD = {0: 1.0, 1: 71 / 100, 2: 197 / 350, 3: 657 / 1400}
+
+
+def _retrieval_table(before, ap_of, pools):
+    frame = pd.DataFrame([[ap_of[b] for b in row] for row in before], index=list(NOISE_LEVELS), columns=list(pools))
+    frame.loc["mean"] = frame.mean(axis=0)
+    frame.index.name = "level"
+    return frame
+
+
+def test_evaluate_retrieval_defaults_by_hand():
+    descriptors, queries, distractors = _retrieval_case()
+    pools = (6, 7, 8, 20)  # 1, 2, 3 and all 3 distractors of other sequences
+    l2_before = [[0, 0, 0, 0], [1, 1, 1, 1], [1, 2, 3, 3]]
+    table, per_query = evaluate_retrieval(descriptors, queries, distractors, pools=pools)  # default L2, trapezoid
+    pd.testing.assert_frame_equal(table, _retrieval_table(l2_before, _TRAPEZOID, pools), rtol=0, atol=1e-9)
+    assert per_query.shape == (3, 1, 4)
+    np.testing.assert_allclose(per_query[:, 0], table.to_numpy()[:3], rtol=0, atol=0)
+    table, _ = evaluate_retrieval(descriptors, queries, distractors, "L1", "standard", pools=pools, block_queries=1)
+    l1_before = [[0, 0, 0, 0], [1, 1, 1, 1], [1, 2, 2, 2]]
+    pd.testing.assert_frame_equal(table, _retrieval_table(l1_before, _STANDARD, pools), rtol=0, atol=1e-12)
+    # default pools: every official pool holds all 3 distractors
+    table, _ = evaluate_retrieval(descriptors, queries, distractors)
+    pools = (100, 500, 1000, 5000, 10000, 15000, 20000)
+    pd.testing.assert_frame_equal(table, _retrieval_table([[0] * 7, [1] * 7, [3] * 7], _TRAPEZOID, pools), atol=1e-9)
