@@ -130,6 +130,9 @@ def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, v
 def denoise_tracks(denoiser, tracks: PatchTracks, batch_size: int = 1024, verbose: int = 1) -> PatchTracks:
     """Runs ``denoiser`` over every view of every track; output clipped and rounded to uint8 (T, 16, P, P)."""
     flat = tracks.patches.reshape(-1, tracks.patch_size, tracks.patch_size, 1).astype(np.float32)
+    if verbose:  # Keras' bar below has no label of its own
+        print(f"[denoiser] denoising the {len(flat):,} training patches for the descriptor stage "
+              f"({-(-len(flat) // batch_size)} batches of {batch_size})", flush=True)
     out = denoiser.predict(flat, batch_size=batch_size, verbose=verbose)
     out = np.clip(np.rint(out[..., 0]), 0, 255).astype(np.uint8)
     return tracks.with_patches(out.reshape(tracks.patches.shape))
