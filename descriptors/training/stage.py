@@ -24,6 +24,18 @@ class TrainingDivergedError(RuntimeError):
     """The training loss or the weights became NaN or infinite; nothing of the diverged epoch was saved."""
 
 
+class StageProgressBar(keras.callbacks.ProgbarLogger):
+    """Keras' per-epoch progress bar without Keras' own "Epoch k/n" line.
+
+    A stage calls ``fit`` once per epoch (``initial_epoch=k-1, epochs=k``) and prints ``[stage] epoch k/N`` itself;
+    Keras would follow it with a misleading ``Epoch k/k``.
+    """
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.epochs = 1  # ProgbarLogger prints the epoch line only when there is more than one
+
+
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
     """Like `keras.callbacks.TerminateOnNaN`, but remembers where the loss became NaN/inf so the stage can fail.
 
@@ -133,6 +145,8 @@ def run_stage(stage: Stage, run_dir: Path, state: RunState, verbose: int = 1) ->
     ]
     if keras.config.backend() == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard" / stage.name), write_graph=False))
+    if verbose:
+        callbacks.append(StageProgressBar())
     for epoch in range(start, stage.epochs):
         if verbose:
             print(f"[{stage.name}] epoch {epoch + 1}/{stage.epochs}", flush=True)
