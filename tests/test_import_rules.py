@@ -93,3 +93,17 @@ def test_patch_type_mapping_is_the_official_id2t():
         patch_type_for("e", 6)
     with pytest.raises(ValueError, match="`level` must be one of"):
         patch_type_for("x", 1)
+
+
+def test_importing_descriptors_silences_tensorflow_start_up_lines():
+    """No `I0000 ... cpu_feature_guard` / oneDNN lines on stderr when a command or notebook imports the package
+    (before the fix they appeared on every `python -m descriptors...` call without TF_CPP_MIN_LOG_LEVEL)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", "import descriptors.models.pipeline, tensorflow"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "I0000" not in done.stderr and "cpu_feature_guard" not in done.stderr, done.stderr[-2000:]
