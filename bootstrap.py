@@ -56,9 +56,11 @@ def install() -> Path:
     wanted = _requirements_hash()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return python
-    print("[bootstrap] installing pinned requirements into .venv (once; about 2.7 GB on disk; pip prints only "
-          "errors, BOOTSTRAP_PIP_VERBOSE=1 shows everything)", flush=True)
-    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
+    log = VENV / "pip-install.log"
+    print(f"[bootstrap] installing pinned requirements into .venv (once; about 2.8 GB on disk; pip prints only "
+          f"errors, its full log goes to {log.relative_to(ROOT)}, BOOTSTRAP_PIP_VERBOSE=1 prints everything)",
+          flush=True)
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--log", str(log)]
     if not os.environ.get("BOOTSTRAP_PIP_VERBOSE"):
         pip.append("--quiet")
     subprocess.check_call(pip + ["--upgrade", "pip==26.3", "setuptools==80.9.0", "wheel==0.45.1"])
