@@ -1,6 +1,7 @@
 """Hand-computed values written to kill the mutants of `hpatches_eval/tasks/` that survived the rest of
-tests/hpatches_eval (see docs/mutation_testing.md): defaults, the image-index bound and its message, the edges of
-the imbalanced window, the dtype and labels of the result grids, the level order of the summaries."""
+tests/hpatches_eval (see docs/mutation_testing.md): defaults, index bounds and their messages, the edges of the
+imbalanced window, the dtype and labels of the result grids, the level order of the summaries, the retrieval pool
+edges and flags, and the exact recomputation of L2 comparisons within the BLAS expansion's tolerance."""
 
 import warnings
 
@@ -255,16 +256,57 @@ def _retrieval_table(before, ap_of, pools):
 
 def test_evaluate_retrieval_defaults_by_hand():
     descriptors, queries, distractors = _retrieval_case()
-    pools = (6, 7, 8, 20)  # 1, 2, 3 and all 3 distractors of other sequences
-    l2_before = [[0, 0, 0, 0], [1, 1, 1, 1], [1, 2, 3, 3]]
+    pools = (5, 6, 7, 8, 20)  # no distractor, 1, 2, 3 and all 3 distractors of other sequences
+    l2_before = [[0, 0, 0, 0, 0], [0, 1, 1, 1, 1], [0, 1, 2, 3, 3]]
     table, per_query = evaluate_retrieval(descriptors, queries, distractors, pools=pools)  # default L2, trapezoid
     pd.testing.assert_frame_equal(table, _retrieval_table(l2_before, _TRAPEZOID, pools), rtol=0, atol=1e-9)
-    assert per_query.shape == (3, 1, 4)
+    assert per_query.shape == (3, 1, 5)
     np.testing.assert_allclose(per_query[:, 0], table.to_numpy()[:3], rtol=0, atol=0)
     table, _ = evaluate_retrieval(descriptors, queries, distractors, "L1", "standard", pools=pools, block_queries=1)
-    l1_before = [[0, 0, 0, 0], [1, 1, 1, 1], [1, 2, 2, 2]]
+    l1_before = [[0, 0, 0, 0, 0], [0, 1, 1, 1, 1], [0, 1, 2, 2, 2]]
     pd.testing.assert_frame_equal(table, _retrieval_table(l1_before, _STANDARD, pools), rtol=0, atol=1e-12)
     # default pools: every official pool holds all 3 distractors
     table, _ = evaluate_retrieval(descriptors, queries, distractors)
     pools = (100, 500, 1000, 5000, 10000, 15000, 20000)
     pd.testing.assert_frame_equal(table, _retrieval_table([[0] * 7, [1] * 7, [3] * 7], _TRAPEZOID, pools), atol=1e-9)
+
+
+def test_evaluate_retrieval_recomputes_distances_within_the_expansion_tolerance():
+    # at |q| ~ 1.7e4 the BLAS-expansion tolerance (1e-9 (|q| + max|b|)^2 ~ 1.2) exceeds the gap between a distractor
+    # at squared distance 24 and a positive at 25: only the exact recomputation sees that the distractor is closer.
+    # Two queries in one block: query 0 is unsure at level e only, query 1 at level t only.
+    q0, q1 = np.array([1e4, 1e4, 1e4]), np.array([1e4, 1e4, 1e4 + 100])
+    near, far = np.array([5, 0, 0]), np.array([1, 0, 0])
+    offsets = {"e": (near, far), "h": (far, far), "t": (far, near)}
+    arrays = {
+        "i_a": _sequence([q0, q1], {lv: [q0 + a, q1 + b] for lv, (a, b) in offsets.items()}),
+        "v_b": _sequence([q0 + [4, 2, 2], q1 + [4, 2, 2]], dict.fromkeys(NOISE_LEVELS, [q0, q1])),
+    }
+    queries, distractors = _retrieval_frame([("i_a", 0), ("i_a", 1)]), _retrieval_frame([("v_b", 0), ("v_b", 1)])
+    table, per_query = evaluate_retrieval(from_arrays(arrays), queries, distractors, pools=(6, 7))
+    a1 = _TRAPEZOID[1]
+    np.testing.assert_allclose(per_query[:, 0], [[a1, a1], [1, 1], [1, 1]], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(per_query[:, 1], [[1, 1], [1, 1], [1, a1]], rtol=0, atol=1e-9)
+    _, alone = evaluate_retrieval(from_arrays(arrays), queries[:1], distractors, pools=(6, 7))  # a block of one
+    np.testing.assert_allclose(alone[:, 0], per_query[:, 0], rtol=0, atol=0)
+    # an exact tie at squared distance 19.25, whose sqrt squared is 19.250000000000004: only the tolerance band
+    # sends it to the exact comparison, where it is not closer (compared without tolerance it would be)
+    offset = np.array([3, 2.5, 2])
+    arrays = {
+        "i_a": _sequence([[0, 0, 0]], dict.fromkeys(NOISE_LEVELS, [offset])),
+        "v_b": _sequence([-offset], dict.fromkeys(NOISE_LEVELS, [-offset])),
+    }
+    _, tie = evaluate_retrieval(from_arrays(arrays), queries[:1], distractors[:1], pools=(6,))
+    np.testing.assert_array_equal(tie, np.ones((3, 1, 1)))
+
+
+def test_evaluate_retrieval_pools_of_5_and_below_and_no_distractors():
+    descriptors, queries, distractors = _retrieval_case()
+    table, _ = evaluate_retrieval(descriptors, queries, distractors, pools=(5,))  # the 5 positives only: AP 1
+    pd.testing.assert_frame_equal(table, _retrieval_table([[0], [0], [0]], _TRAPEZOID, (5,)), rtol=0, atol=0)
+    table, _ = evaluate_retrieval(descriptors, queries, distractors[:0], pools=(6, 20))  # an empty distractor file
+    pd.testing.assert_frame_equal(table, _retrieval_table([[0, 0]] * 3, _TRAPEZOID, (6, 20)), rtol=0, atol=0)
+    for pools in [(100, 4), ()]:
+        with pytest.raises(ValueError) as info:
+            evaluate_retrieval(descriptors, queries, distractors, pools=pools)
+        assert str(info.value) == f"`pools` must be pool sizes >= 5. Received: pools={pools!r}"
