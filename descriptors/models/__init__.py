@@ -12,6 +12,8 @@ from descriptors.models.layers import L2Normalization, PatchStandardization, Pix
 from descriptors.models.pipeline import DescriptorPipeline, prepare_patches
 from descriptors.models.registry import DENOISERS, DESCRIPTORS, build_denoiser, build_descriptor
 from descriptors.models.shallow_unet import ShallowUNet
+from descriptors.models.sosnet import SOSNet
+from descriptors.models.tfeat import TFeatDescriptor
 
 __all__ = [
     "PATCH_SIZE",
@@ -26,7 +28,9 @@ __all__ = [
     "L2Normalization",
     "PatchStandardization",
     "PixelClip",
+    "SOSNet",
     "ShallowUNet",
+    "TFeatDescriptor",
     "build_denoiser",
     "build_descriptor",
     "prepare_patches",

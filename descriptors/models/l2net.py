@@ -35,10 +35,19 @@ def check_trunk_options(owner, descriptor_dim, dropout, bn_epsilon, bn_momentum,
         ) from error
 
 
-def l2net_trunk(x, descriptor_dim, dropout, bn_epsilon, bn_momentum, kernel_initializer):
+def check_flag(owner, name, value):
+    """Raises ConfigError unless `value` is a bool."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"`{name}` of {owner} must be true or false. Received: {name}={value!r}")
+
+
+def l2net_trunk(x, descriptor_dim, dropout, bn_epsilon, bn_momentum, kernel_initializer, symmetric_padding=False):
     """The L2-Net/HardNet trunk: six 3x3 conv + BN(no affine) + ReLU, dropout, 8x8 valid conv + BN(no affine).
 
-    Convs have no bias; BN has `center=False, scale=False` (PyTorch `BatchNorm2d(affine=False)`).
+    Convs have no bias; BN has `center=False, scale=False` (PyTorch `BatchNorm2d(affine=False)`). The 3x3 convs
+    use Keras "same" padding, which for the two stride-2 convs pads one row and column at the bottom/right only;
+    `symmetric_padding=True` pads one pixel on every side instead (`ZeroPadding2D(1)` + "valid"), as PyTorch's
+    `Conv2d(padding=1, stride=2)` does (the layer names and weights are the same either way).
 
     Shape:
         Input (B, 32, 32, 1) standardised patches. Output (B, descriptor_dim), not normalised.
@@ -49,7 +58,11 @@ def l2net_trunk(x, descriptor_dim, dropout, bn_epsilon, bn_momentum, kernel_init
                                                name=name)
 
     for index, (filters, stride) in enumerate(TRUNK, start=1):
-        x = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
+        padding = "same"
+        if symmetric_padding and stride > 1:
+            x = keras.layers.ZeroPadding2D(1, name=f"pad{index}")(x)
+            padding = "valid"
+        x = keras.layers.Conv2D(filters, 3, strides=stride, padding=padding, use_bias=False,
                                 kernel_initializer=copy.deepcopy(kernel_initializer), name=f"conv{index}")(x)
         x = batch_norm(f"bn{index}")(x)
         x = keras.layers.ReLU(name=f"relu{index}")(x)
@@ -68,12 +81,17 @@ class L2Net(ConfigModel):
     The released L2-Net also subtracts a dataset mean image before the per-patch standardisation and trains
     with deep supervision; neither is part of this inference graph.
 
+    `pytorch_compatible=True` makes the graph compute exactly what the PyTorch ports (DagnyT/hardnet, kornia)
+    compute, for weights converted from them (`descriptors.convert`): the sample standard deviation (`ddof=1`)
+    in the standardisation and symmetric zero padding in the stride-2 convs. The weights are the same either way.
+
     Args:
         descriptor_dim: output dimension D (channels of the final 8x8 conv). Defaults to 128.
         dropout: dropout rate before the final conv. Defaults to 0.0 (L2-Net has none).
         bn_epsilon: BatchNormalization epsilon. Defaults to 1e-4 (L2-Net).
         bn_momentum: Keras BN momentum (PyTorch momentum 0.1 == Keras 0.9). Defaults to 0.9.
         kernel_initializer: Keras initializer name or config dict for every conv. Defaults to "he_normal".
+        pytorch_compatible: reproduce the PyTorch graph exactly (see above). Defaults to False.
         **kwargs: forwarded to `keras.Model` (`name`, `trainable`).
 
     Shape:
@@ -81,16 +99,19 @@ class L2Net(ConfigModel):
     """
 
     def __init__(self, descriptor_dim=128, dropout=0.0, bn_epsilon=1e-4, bn_momentum=0.9,
-                 kernel_initializer="he_normal", **kwargs):
+                 kernel_initializer="he_normal", pytorch_compatible=False, **kwargs):
         owner = type(self).__name__
         check_trunk_options(owner, descriptor_dim, dropout, bn_epsilon, bn_momentum, kernel_initializer)
+        check_flag(owner, "pytorch_compatible", pytorch_compatible)
         dropout, bn_epsilon, bn_momentum = float(dropout), float(bn_epsilon), float(bn_momentum)
         inputs = patch_input()
-        x = PatchStandardization(name="patch_standardization")(inputs)
-        x = l2net_trunk(x, descriptor_dim, dropout, bn_epsilon, bn_momentum, kernel_initializer)
+        x = self.standardization(pytorch_compatible)(inputs)
+        x = l2net_trunk(x, descriptor_dim, dropout, bn_epsilon, bn_momentum, kernel_initializer,
+                        symmetric_padding=pytorch_compatible)
         outputs = L2Normalization(name="l2_normalization")(x)
         arguments = {"descriptor_dim": descriptor_dim, "dropout": dropout, "bn_epsilon": bn_epsilon,
-                     "bn_momentum": bn_momentum, "kernel_initializer": copy.deepcopy(kernel_initializer)}
+                     "bn_momentum": bn_momentum, "kernel_initializer": copy.deepcopy(kernel_initializer),
+                     "pytorch_compatible": pytorch_compatible}
         kwargs.setdefault("name", owner.lower())
         super().__init__(inputs, outputs, arguments, **kwargs)
         self.descriptor_dim = descriptor_dim
@@ -98,3 +119,9 @@ class L2Net(ConfigModel):
         self.bn_epsilon = bn_epsilon
         self.bn_momentum = bn_momentum
         self.kernel_initializer = copy.deepcopy(kernel_initializer)
+        self.pytorch_compatible = pytorch_compatible
+
+    @staticmethod
+    def standardization(pytorch_compatible):
+        """The input layer: HardNet's `input_norm` (sample std when `pytorch_compatible`)."""
+        return PatchStandardization(ddof=1 if pytorch_compatible else 0, name="patch_standardization")

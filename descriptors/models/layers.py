@@ -11,31 +11,57 @@ def _check_positive(value, name, owner):
         raise ConfigError(f"`{name}` of {owner} must be a positive number. Received: {name}={value!r}")
 
 
+EPSILON_PLACEMENTS = ("std", "variance")
+
+
 @keras.saving.register_keras_serializable(package="descriptors")
 class PatchStandardization(keras.layers.Layer):
-    """Per-patch standardisation `(x - mean) / (std + epsilon)` over H, W and C, as HardNet's `input_norm`.
+    """Per-patch standardisation over H, W and C: HardNet's `input_norm` or PyTorch's `InstanceNorm2d`.
 
-    The statistics are the population mean and standard deviation of each patch. They are not detached from the
-    graph (HardNet detaches them), so a denoiser placed in front receives the exact gradient. The standard
-    deviation is computed as `sqrt(max(var, 1e-12))`, so a constant patch gives zeros and finite gradients.
+    With the defaults it computes `(x - mean) / (std + epsilon)` with the population standard deviation
+    (HardNet's formula, except that HardNet uses the sample std, `ddof=1`). `epsilon_placement="variance"`
+    gives `(x - mean) / sqrt(var + epsilon)`, PyTorch's `InstanceNorm2d(affine=False)` (TFeat, SOSNet; use
+    `epsilon=1e-5`). The statistics are not detached from the graph (HardNet detaches them), so a denoiser placed
+    in front receives the exact gradient; inference is unaffected. The variance is bounded below by 1e-12, so a
+    constant patch gives zeros and finite gradients.
 
     Args:
-        epsilon: added to the standard deviation. Defaults to 1e-7 (HardNet's value).
+        epsilon: added to the std (or to the variance). Defaults to 1e-7 (HardNet's value).
+        ddof: 0 (population) or 1 (sample, `torch.std`'s default) variance. Defaults to 0.
+        epsilon_placement: "std" or "variance", where `epsilon` is added. Defaults to "std".
         **kwargs: forwarded to `keras.layers.Layer`.
 
     Shape:
         Input (B, H, W, C) float, any scale. Output: same shape, zero mean and unit std per patch.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = PatchStandardization(epsilon=1e-5, epsilon_placement="variance")
+        >>> layer(np.arange(4.0).reshape(1, 2, 2, 1)).shape
+        (1, 2, 2, 1)
     """
 
-    def __init__(self, epsilon=1e-7, **kwargs):
+    def __init__(self, epsilon=1e-7, ddof=0, epsilon_placement="std", **kwargs):
         super().__init__(**kwargs)
         _check_positive(epsilon, "epsilon", "PatchStandardization")
+        if isinstance(ddof, bool) or ddof not in (0, 1):
+            raise ConfigError(f"`ddof` of PatchStandardization must be 0 or 1. Received: ddof={ddof!r}")
+        if epsilon_placement not in EPSILON_PLACEMENTS:
+            raise ConfigError(f"`epsilon_placement` of PatchStandardization must be one of {EPSILON_PLACEMENTS}. "
+                              f"Received: epsilon_placement={epsilon_placement!r}")
         self.epsilon = float(epsilon)
+        self.ddof = int(ddof)
+        self.epsilon_placement = epsilon_placement
 
     def call(self, inputs):
         mean = ops.mean(inputs, axis=(1, 2, 3), keepdims=True)
         centred = inputs - mean
         var = ops.mean(ops.square(centred), axis=(1, 2, 3), keepdims=True)
+        if self.ddof:
+            count = ops.cast(ops.shape(inputs)[1] * ops.shape(inputs)[2] * ops.shape(inputs)[3], var.dtype)
+            var = var * count / (count - 1.0)
+        if self.epsilon_placement == "variance":
+            return centred * ops.rsqrt(ops.maximum(var, 1e-12) + self.epsilon)
         std = ops.sqrt(ops.maximum(var, 1e-12))
         return centred / (std + self.epsilon)
 
@@ -43,7 +69,8 @@ class PatchStandardization(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
+        return {**super().get_config(), "epsilon": self.epsilon, "ddof": self.ddof,
+                "epsilon_placement": self.epsilon_placement}
 
 
 @keras.saving.register_keras_serializable(package="descriptors")

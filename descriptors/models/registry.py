@@ -6,12 +6,16 @@ from descriptors.models.full_unet import FullUNet
 from descriptors.models.hardnet import HardNet
 from descriptors.models.l2net import L2Net
 from descriptors.models.shallow_unet import ShallowUNet
+from descriptors.models.sosnet import SOSNet
+from descriptors.models.tfeat import TFeatDescriptor
 
 # name -> (class, preset keyword arguments; caller keyword arguments override them).
 DESCRIPTORS = {
     "l2net": (L2Net, {}),
     "hardnet": (HardNet, {}),
     "coursework_baseline": (CourseworkBaseline, {}),
+    "sosnet": (SOSNet, {}),
+    "tfeat": (TFeatDescriptor, {}),
 }
 DENOISERS = {
     # The coursework layout with the two fixes: 0..1 internal scale and noise (residual) prediction.
@@ -36,7 +40,7 @@ def build_descriptor(name, **kwargs):
     """Builds a descriptor model by name.
 
     Args:
-        name: one of "l2net", "hardnet", "coursework_baseline".
+        name: one of "l2net", "hardnet", "coursework_baseline", "sosnet", "tfeat".
         **kwargs: constructor arguments of the class (e.g. `descriptor_dim=64`).
 
     Returns:

@@ -16,7 +16,7 @@ DATA_SOURCES = ("default", "hpatches", "nhpatches")  # or a path to a dataset bu
 BROWN_PREFIX = "brown:"  # data="brown:PATH/liberty": a Brown / UBC PhotoTour subset folder
 INPUTS = ("noisy", "clean")
 DENOISERS = ("none", "shallow_unet", "full_unet", "coursework_shallow_unet")
-DESCRIPTORS = ("hardnet", "l2net", "coursework_baseline")
+DESCRIPTORS = ("hardnet", "l2net", "coursework_baseline", "sosnet", "tfeat")
 LOSSES = ("hardest_in_batch", "triplet_margin", "triplet_ratio", "in_triplet_hard_negative",
           "contrastive", "supcon", "ntxent", "arcface", "snr")
 VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface")  # (B, K>=2, D) views

@@ -45,6 +45,7 @@ PROGS = {
     "descriptors.data.build": "python -m descriptors.data.build",
     "descriptors.data.brown": "python -m descriptors.data.brown",
     "descriptors.export": "python -m descriptors.export",
+    "descriptors.convert": "python -m descriptors.convert",
     "bootstrap": "bootstrap.py",
 }
 
