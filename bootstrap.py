@@ -57,7 +57,7 @@ def install() -> Path:
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return python
     log = VENV / "pip-install.log"
-    print(f"[bootstrap] installing pinned requirements into .venv (once; about 2.8 GB on disk; pip prints only "
+    print(f"[bootstrap] installing pinned requirements into .venv (once; about 3.7 GB on disk; pip prints only "
           f"errors, its full log goes to {log.relative_to(ROOT)}, BOOTSTRAP_PIP_VERBOSE=1 prints everything)",
           flush=True)
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--log", str(log)]
@@ -65,7 +65,10 @@ def install() -> Path:
         pip.append("--quiet")
     subprocess.check_call(pip + ["--upgrade", "pip==26.3", "setuptools==80.9.0", "wheel==0.45.1"])
     subprocess.check_call(pip + ["-r", str(ROOT / "requirements.txt")])
-    subprocess.check_call(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)])
+    # setuptools warns on every editable install that a folder named like the package may shadow it: here that
+    # folder is the package itself, so the warning says nothing (it would only clutter the log).
+    quiet_backend = {**os.environ, "PYTHONWARNINGS": "ignore:Editable installation"}
+    subprocess.check_call(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)], env=quiet_backend)
     STAMP.write_text(wanted)
     return python
 

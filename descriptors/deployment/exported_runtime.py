@@ -8,6 +8,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -25,6 +29,35 @@ def exported_format(path: str | Path) -> str | None:
     if path.is_file() and path.suffix.lower() == ".tflite":
         return "litert"
     return None
+
+
+# What the LiteRT runtime prints (from C++, straight to file descriptor 2) the first time it runs a model.
+_LITERT_BANNERS = ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",)
+
+
+@contextlib.contextmanager
+def _without_litert_banner():
+    """Captures what native code writes to stderr meanwhile and writes it back without LiteRT's start-up INFO line
+    (an informational line that reads like a log of something going on; anything else is passed through)."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (e.g. some notebook kernels): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if line.strip() not in _LITERT_BANNERS)
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
 
 
 def _litert_interpreter(path: Path):
@@ -74,16 +107,19 @@ class ExportedDescriptor:
             self._run = lambda batch: session.run(None, {name: batch})[0]
         else:
             self._interpreter = _litert_interpreter(self.path)
+            self._ran = False
             self._run = self._run_litert
 
     def _run_litert(self, batch: np.ndarray) -> np.ndarray:
         interpreter = self._interpreter
         entry = interpreter.get_input_details()[0]
-        if tuple(entry["shape"]) != batch.shape:
-            interpreter.resize_tensor_input(entry["index"], batch.shape)
-            interpreter.allocate_tensors()
-        interpreter.set_tensor(entry["index"], batch)
-        interpreter.invoke()
+        with _without_litert_banner() if not self._ran else contextlib.nullcontext():
+            if tuple(entry["shape"]) != batch.shape:
+                interpreter.resize_tensor_input(entry["index"], batch.shape)
+                interpreter.allocate_tensors()
+            interpreter.set_tensor(entry["index"], batch)
+            interpreter.invoke()
+        self._ran = True
         return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
 
     def __call__(self, patches) -> np.ndarray:

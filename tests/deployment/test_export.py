@@ -1,13 +1,15 @@
 """`descriptors.deployment` and `python -m descriptors.export`: the exported SavedModel / ONNX / LiteRT models give
 the Keras pipeline's descriptors, run in their own runtimes (TensorFlow, ONNX Runtime, LiteRT)."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
 
 from descriptors.data.formats import write_patch_file
 from descriptors.deployment.export_model import export_pipeline
-from descriptors.deployment.exported_runtime import ExportedDescriptor, exported_format
+from descriptors.deployment.exported_runtime import ExportedDescriptor, _without_litert_banner, exported_format
 from descriptors.describe import main as describe_main
 from descriptors.export import main as export_main
 from descriptors.models.layers import PixelClip
@@ -73,12 +75,19 @@ def test_saved_model_with_denoiser_is_exact(exported, patches):
     np.testing.assert_allclose(got, exported["denoised"].describe(patches, verbose=False), atol=1e-5)
 
 
-def test_float16_litert_is_half_the_size_and_close(exported, patches):
+def test_float16_litert_is_half_the_size_and_close(exported, patches, capfd):
+    """Also: LiteRT's native "INFO: Created TensorFlow Lite XNNPACK delegate" line is not printed; other native
+    stderr output still is (`_without_litert_banner` passes it through)."""
     root = exported["root"]
     full, half = (root / "m.tflite").stat().st_size, (root / "m16.tflite").stat().st_size
     assert half < 0.6 * full
     expected = exported["plain"].describe(patches, verbose=False)
+    capfd.readouterr()
     got = ExportedDescriptor(root / "m16.tflite")(patches)
+    assert "XNNPACK" not in capfd.readouterr().err
+    with _without_litert_banner():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\nE0000 something else\n")
+    assert capfd.readouterr().err == "E0000 something else\n"
     assert np.abs(got - expected).max() < 0.02
     assert ((got * expected).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(expected, axis=1)).min() > 0.999
 
