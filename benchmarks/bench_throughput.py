@@ -6,7 +6,7 @@ a minimal PyTorch HardNet) with HardNet's achieved GFLOP/s (convs counted analyt
 training pairs/s (512 pairs, hardest-in-batch, Adam) in Keras vs PyTorch; hpatches_eval (all three tasks) vs the
 official-style per-pair reference of ``bench_hpatches_eval.py`` (imported) on a split-a-sized problem, with the max
 abs difference of the numbers.
-torch is optional (not in requirements.txt); without it the PyTorch rows are skipped with a note.
+torch is pinned in requirements.txt (the CPU build); without it the PyTorch rows are skipped with a note.
 
 Usage: ``.venv/bin/python benchmarks/bench_throughput.py [--quick] [--repeats 3] [--out FILE]``
 """

@@ -39,6 +39,8 @@ CHOICES = {
     "distance": config_module.DISTANCES,
     "miner": config_module.MINERS,
     "distribute": config_module.DISTRIBUTE,
+    "mixed_precision": config_module.MIXED_PRECISION,
+    "jit_compile": config_module.JIT_COMPILE,
 }
 HELP = {
     "data": "default (offline, built on first use), hpatches, nhpatches, a folder built by descriptors.data.build, "
@@ -66,6 +68,9 @@ HELP = {
     "temperature": "softmax temperature of supcon and ntxent",
     "difficulty_start": "OPMS curriculum: mining difficulty at epoch 0 (rises linearly to 1)",
     "distribute": "data-parallel training: mirrored (TensorFlow) or data_parallel (JAX)",
+    "mixed_precision": "float16 or bfloat16 compute with float32 weights, loss and BatchNorm statistics (for GPUs; "
+                       "the saved pipeline is float32)",
+    "jit_compile": "XLA compilation of the training steps: auto (Keras: on with a GPU, off on CPU), on, off",
 }
 
 

@@ -11,25 +11,37 @@ Sequences that cannot give correct patches (flat or tiny images, degenerate homo
 `descriptors.data.screening`), and sequences with fewer than 5 targets (the patch layout needs e1..e5), are
 skipped with a `SkippedSequenceWarning` and listed in ``build_info.json``
 (``skipped_sequences``); the build fails only when what is left cannot make the requested split.
+
+With ``jobs > 1`` the sequences are built in that many worker processes ("spawn" start method, safe when TensorFlow
+is loaded in the parent): each worker reads one sequence, extracts its tracks and encodes its PNG files with the
+sequence's own random generator, and returns them; the parent writes every file and merges the per-sequence results
+in input order, so the output is byte-identical to ``jobs=1``. Workers never write anything, and on an error or
+Ctrl-C they are stopped before the staging folder is removed.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import concurrent.futures.process
+import contextlib
 import dataclasses
 import json
+import multiprocessing
 import os
+import pickle
+import signal
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from descriptors.data.build_checks import DATASET_KIND, LEGACY_MARKERS, check_build_options, check_dataset_output
 from descriptors.data.build_split import choose_split, split_sequences
 from descriptors.data.detect import DetectorConfig
-from descriptors.data.formats import resize_patches, write_patch_file
+from descriptors.data.formats import encode_patch_png, resize_patches
 from descriptors.data.jitter import DEFAULT_JITTER, level_to_dict
 from descriptors.data.noise import DEFAULT_NOISE, add_noise, noise_level_for
 from descriptors.data.screening import limits, sequence_problem, tracks_problem
@@ -37,6 +49,7 @@ from descriptors.data.sequences import NUM_IMAGES, ImageSequence, SequenceLoader
 from descriptors.data.task_writer import write_splits, write_tasks
 from descriptors.data.tracks import extract_tracks
 from descriptors.errors import ConfigError, DataFormatError
+from descriptors.progress import tqdm
 from hpatches_eval.cli_contract import one_line
 from hpatches_eval.output_safety import staged_dir
 from hpatches_eval.patch_types import PATCH_TYPES
@@ -60,22 +73,178 @@ def _summary(values: np.ndarray) -> dict:
             "q25": round(float(q[0]), 4), "q75": round(float(q[2]), 4)}
 
 
-def _write_sequence(tmp: Path, name: str, patches: np.ndarray, noise: dict, rng: np.random.Generator) -> dict:
-    """Writes the 16 + 32 files of one sequence; returns the noisy-vs-clean absolute error sums per level."""
-    errors: dict[str, list] = {}
+def _encode_sequence(name: str, patches: np.ndarray, noise: dict, rng: np.random.Generator) -> tuple[dict, dict]:
+    """The 16 + 32 files of one sequence (``{relative path: PNG bytes}``) and the noisy-vs-clean absolute error
+    sums per level."""
+    files, errors = {}, {}
     for i, patch_type in enumerate(PATCH_TYPES):
-        write_patch_file(tmp / "hpatches-release" / name / f"{patch_type}.png", patches[i])
+        files[f"hpatches-release/{name}/{patch_type}.png"] = encode_patch_png(patches[i], 1)
         small = resize_patches(patches[i], NHPATCHES_SIZE)
         noisy = add_noise(small, noise_level_for(patch_type, noise), rng)
-        write_patch_file(tmp / "nhpatches" / name / f"{patch_type}.png", small, compression=6)
-        write_patch_file(tmp / "nhpatches" / name / f"{patch_type}_noise.png", noisy, compression=6)
+        files[f"nhpatches/{name}/{patch_type}.png"] = encode_patch_png(small, 6)
+        files[f"nhpatches/{name}/{patch_type}_noise.png"] = encode_patch_png(noisy, 6)
         key = "ref" if patch_type == "ref" else patch_type[0]
         diff = np.abs(noisy.astype(np.int16) - small.astype(np.int16))
         errors.setdefault(key, [0.0, 0])
         errors[key][0] += float(diff.sum())
         errors[key][1] += diff.size
-    return errors
+    return files, errors
 
+
+@dataclasses.dataclass
+class _SequenceResult:
+    """What the build of one sequence gives the parent (small, picklable): ``skip`` is the reason when skipped."""
+
+    name: str
+    skip: str | None = None
+    filter_counts: dict | None = None
+    num_tracks: int = 0
+    ref_std: np.ndarray | None = None
+    overlaps: dict = dataclasses.field(default_factory=dict)
+    errors: dict = dataclasses.field(default_factory=dict)
+    files: dict = dataclasses.field(default_factory=dict)
+    warnings: list = dataclasses.field(default_factory=list)
+
+
+def _build_sequence(item, seed: np.random.SeedSequence, fallback_name: str, options: dict) -> _SequenceResult:
+    """Reads, screens, extracts and encodes one sequence (in the parent with ``jobs=1``, else in a worker); the
+    warnings it raises are recorded in the result, to be raised again by the parent in input order."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _extract_and_encode(item, np.random.default_rng(seed), fallback_name, options)
+    result.warnings = [(w.category, str(w.message)) for w in caught]
+    return result
+
+
+def _extract_and_encode(item, rng: np.random.Generator, fallback_name: str, options: dict) -> _SequenceResult:
+    try:
+        sequence = item() if callable(item) else item
+    except (DataFormatError, FileNotFoundError) as error:
+        return _SequenceResult(fallback_name, skip=f"unreadable: {one_line(error)}")
+    if not isinstance(sequence, ImageSequence):
+        raise ConfigError(f"`sequences` must hold ImageSequence objects. Received: {type(sequence).__name__}")
+    result = _SequenceResult(sequence.name)
+    problem = sequence_problem(sequence) if sequence.num_targets == NUM_IMAGES - 1 else (
+        f"holds {len(sequence.images)} images; the HPatches patch layout (e1..e5, h1..h5, t1..t5) needs "
+        f"{NUM_IMAGES} (a reference and {NUM_IMAGES - 1} targets); match such pairs with "
+        "descriptors.matching instead")
+    if problem is None:
+        tracks = extract_tracks(sequence, rng, detector=options["detector"], jitter=options["jitter"],
+                                max_tracks=options["max_tracks"])
+        result.filter_counts = tracks.counts
+        problem = tracks_problem(tracks.counts)
+    if problem is not None:
+        result.skip = problem
+        return result
+    result.num_tracks = tracks.patches.shape[1]
+    result.ref_std = tracks.patches[0].reshape(result.num_tracks, -1).std(axis=1)
+    result.overlaps = dict(tracks.overlaps)
+    result.files, result.errors = _encode_sequence(sequence.name, tracks.patches, options["noise"], rng)
+    return result
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Worker initializer: ignores Ctrl-C (it reaches the whole process group; only the parent handles it) and
+    exits as soon as the parent is gone (e.g. killed), instead of building sequences nobody will write."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def exit_when_orphaned():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=exit_when_orphaned, daemon=True).start()
+
+
+def _picklable(item) -> bool:
+    if isinstance(item, ImageSequence):
+        return True
+    try:
+        pickle.dumps(item)
+    except Exception:  # noqa: BLE001 (lambdas, local functions, open handles, ...: built in the parent instead)
+        return False
+    return True
+
+
+def _stop_workers(executor: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Cancels what has not started and terminates the running workers (their work is discarded)."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=30)
+
+
+def _results_in_order(sequences, seeds, names, options, jobs: int, on_result):
+    """Yields the `_SequenceResult` of every sequence in input order; the error of a sequence is raised when its
+    turn comes (so the first failing sequence is reported, as with ``jobs=1``) and stops the workers.
+
+    ``on_result(result)`` is called as each result arrives (any order; it writes the files and moves the progress
+    bar). With ``jobs > 1``, items that cannot be pickled (e.g. lambdas) are built in the parent while the workers
+    build the others.
+    """
+    fallback = [name or f"sequence #{i + 1}" for i, name in enumerate(names)]
+    if jobs == 1:
+        for i, (item, seed) in enumerate(zip(sequences, seeds)):
+            result = _build_sequence(item, seed, fallback[i], options)
+            on_result(result)
+            yield result
+        return
+    results, pending = {}, {}
+
+    def collect(done):
+        for future in done:
+            i = pending.pop(future)
+            try:
+                results[i] = future.result()
+            except concurrent.futures.process.BrokenProcessPool:
+                results[i] = concurrent.futures.process.BrokenProcessPool(
+                    f"a worker process of the parallel build (jobs={jobs}) died before finishing sequence "
+                    f"{fallback[i]!r}: killed, out of memory, or started from a script that calls build_dataset "
+                    "without an `if __name__ == \"__main__\":` guard (see the multiprocessing docs); nothing was "
+                    "written")
+            except Exception as error:  # noqa: BLE001 (raised in input order, as jobs=1 would)
+                results[i] = error
+            else:
+                on_result(results[i])
+
+    executor = concurrent.futures.ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+        initargs=(os.getpid(),))
+    try:
+        local = []
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+        try:  # workers are started by submit: started with Ctrl-C ignored, they never print its traceback
+            for i, (item, seed) in enumerate(zip(sequences, seeds)):
+                if _picklable(item):
+                    pending[executor.submit(_build_sequence, item, seed, fallback[i], options)] = i
+                else:
+                    local.append(i)
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
+        for i in local:
+            try:
+                results[i] = _build_sequence(sequences[i], seeds[i], fallback[i], options)
+            except Exception as error:  # noqa: BLE001
+                results[i] = error
+            else:
+                on_result(results[i])
+            collect(concurrent.futures.wait(pending, timeout=0).done)
+        for i in range(len(sequences)):
+            while i not in results:
+                collect(concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED).done)
+            result = results.pop(i)
+            if isinstance(result, Exception):
+                raise result
+            yield result
+    except BaseException:
+        _stop_workers(executor)
+        raise
+    executor.shutdown(wait=True)
 
 
 def _make_readable(folder: Path) -> None:
@@ -107,7 +276,7 @@ def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: f
                   max_tracks_per_sequence: int | None = None, detector: DetectorConfig = DetectorConfig(),
                   jitter: dict = DEFAULT_JITTER, noise: dict = DEFAULT_NOISE, n_pairs: int | None = None,
                   n_queries: int | None = None, n_distractors: int | None = None, overwrite: bool = False,
-                  progress: bool = True, extra_info: dict | None = None, inputs=()) -> Path:
+                  progress: bool = True, extra_info: dict | None = None, inputs=(), jobs: int = 1) -> Path:
     """Builds an HPatches-layout dataset from image sequences.
 
     Args:
@@ -128,6 +297,11 @@ def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: f
         progress: show tqdm progress bars.
         extra_info: merged into ``build_info.json``.
         inputs: input paths (e.g. the sequence folders) that ``out`` may not equal, lie inside, or contain.
+        jobs: worker processes building sequences; ``1`` (default) starts none. The output is byte-identical for
+            every value (only ``build_seconds`` in ``build_info.json`` differs, as between any two builds). Callable
+            items that cannot be pickled (e.g. lambdas) are built in the parent process. Workers are started with
+            the "spawn" method, so a script calling this with ``jobs > 1`` needs an ``if __name__ == "__main__":``
+            guard, as with any `multiprocessing` code.
 
     Returns:
         ``out`` as a `Path`.
@@ -140,6 +314,8 @@ def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: f
     """
     out = Path(out)
     sequences = list(sequences)
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise ConfigError(f"`jobs` must be an integer >= 1. Received: jobs={jobs!r} ({type(jobs).__name__})")
     check_build_options(seed=seed, test_fraction=test_fraction, split_name=split_name, test_sequences=test_sequences,
                         max_tracks_per_sequence=max_tracks_per_sequence, n_pairs=n_pairs, n_queries=n_queries,
                         n_distractors=n_distractors)
@@ -159,41 +335,39 @@ def build_dataset(sequences, out: str | Path, *, seed: int = 0, test_fraction: f
     start_time = time.perf_counter()
     with staged_dir(out, kind=DATASET_KIND, legacy_markers=LEGACY_MARKERS,
                     format_version=BUILD_FORMAT_VERSION) as tmp:
-        seeds = np.random.SeedSequence(seed)
-        split_rng, task_rng, *seq_seeds = [np.random.default_rng(s) for s in seeds.spawn(2 + len(sequences))]
+        split_seed, task_seed, *seq_seeds = np.random.SeedSequence(seed).spawn(2 + len(sequences))
+        split_rng, task_rng = np.random.default_rng(split_seed), np.random.default_rng(task_seed)
         counts, ref_std, overlaps, errors, per_sequence, skipped = {}, {}, {"e": [], "h": [], "t": []}, {}, {}, {}
-        for i, (item, rng) in enumerate(tqdm(list(zip(sequences, seq_seeds)), desc="Building patch sequences",
-                                             disable=not progress, unit="seq")):
-            try:
-                sequence = item() if callable(item) else item
-            except (DataFormatError, FileNotFoundError) as error:
-                _skip(skipped, names[i] or f"sequence #{i + 1}", f"unreadable: {one_line(error)}", test_sequences)
-                continue
-            if not isinstance(sequence, ImageSequence):
-                raise ConfigError(f"`sequences` must hold ImageSequence objects. Received: {type(sequence).__name__}")
-            if sequence.name in counts or sequence.name in skipped or sequence.name in per_sequence:
-                raise ConfigError(f"Sequence names must be unique. Received: duplicate {sequence.name!r}")
-            problem = sequence_problem(sequence) if sequence.num_targets == NUM_IMAGES - 1 else (
-                f"holds {len(sequence.images)} images; the HPatches patch layout (e1..e5, h1..h5, t1..t5) needs "
-                f"{NUM_IMAGES} (a reference and {NUM_IMAGES - 1} targets); match such pairs with "
-                "descriptors.matching instead")
-            if problem is None:
-                tracks = extract_tracks(sequence, rng, detector=detector, jitter=jitter,
-                                        max_tracks=max_tracks_per_sequence)
-                per_sequence[sequence.name] = tracks.counts
-                problem = tracks_problem(tracks.counts)
-            if problem is not None:
-                _skip(skipped, sequence.name, problem, test_sequences)
-                continue
-            counts[sequence.name] = tracks.patches.shape[1]
-            ref_std[sequence.name] = tracks.patches[0].reshape(counts[sequence.name], -1).std(axis=1)
-            for level, values in tracks.overlaps.items():
-                overlaps[level].append(values)
-            for key, (total, size) in _write_sequence(tmp, sequence.name, tracks.patches, noise, rng).items():
-                errors.setdefault(key, [0.0, 0])
-                errors[key][0] += total
-                errors[key][1] += size
-            del tracks, sequence
+        options = {"detector": detector, "jitter": jitter, "noise": noise, "max_tracks": max_tracks_per_sequence}
+        bar = tqdm(total=len(sequences), desc="Building patch sequences", disable=not progress, unit="seq")
+
+        def write_files(result: _SequenceResult) -> None:  # as each sequence is done, in any order
+            for relative, data in result.files.items():
+                (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / relative).write_bytes(data)
+            result.files = {}
+            bar.update(1)
+
+        results = _results_in_order(sequences, seq_seeds, names, options, min(int(jobs), len(sequences)), write_files)
+        with bar, contextlib.closing(results):  # closed (workers stopped) before the staging folder is removed
+            for result in results:  # merged in input order: the same build_info.json and task files for any jobs
+                for category, message in result.warnings:
+                    warnings.warn(message, category, stacklevel=2)
+                if result.name in counts or result.name in skipped or result.name in per_sequence:
+                    raise ConfigError(f"Sequence names must be unique. Received: duplicate {result.name!r}")
+                if result.filter_counts is not None:
+                    per_sequence[result.name] = result.filter_counts
+                if result.skip is not None:
+                    _skip(skipped, result.name, result.skip, test_sequences)
+                    continue
+                counts[result.name] = result.num_tracks
+                ref_std[result.name] = result.ref_std
+                for level, values in result.overlaps.items():
+                    overlaps[level].append(values)
+                for key, (total, size) in result.errors.items():
+                    errors.setdefault(key, [0.0, 0])
+                    errors[key][0] += total
+                    errors[key][1] += size
         split = choose_split(sorted(counts), skipped, test_sequences=test_sequences, test_fraction=test_fraction,
                              rng=split_rng, name=split_name)
         write_splits(tmp / "tasks" / "splits" / "splits.json", [split])

@@ -62,6 +62,26 @@ def load_photo(name: str) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+class PhotoSequenceLoader:
+    """A zero-argument callable making one synthetic ``v_``/``i_`` sequence of a photo when called (picklable, so
+    that ``build_dataset(..., jobs=N)`` can build it in a worker process).
+
+    Attributes:
+        sequence_name: the sequence's name (``v_<stem>`` or ``i_<stem>``), known before building it.
+    """
+
+    def __init__(self, photo: str, kind: str, seed: np.random.SeedSequence):
+        self.photo, self.kind, self.seed = photo, kind, seed
+        self.sequence_name = f"{kind}_{PHOTOS[photo]}"
+
+    def __call__(self):
+        make = viewpoint_sequence if self.kind == "v" else illumination_sequence
+        return make(self.sequence_name, load_photo(self.photo), np.random.default_rng(self.seed))
+
+    def __repr__(self) -> str:
+        return f"PhotoSequenceLoader({self.photo!r}, {self.kind!r})"
+
+
 def default_sequences(photos=None, seed: int = 0):
     """Zero-argument loaders of the ``v_``/``i_`` sequences of each photo (built lazily, one at a time)."""
     photos = list(PHOTOS) if photos is None else list(photos)
@@ -71,11 +91,8 @@ def default_sequences(photos=None, seed: int = 0):
     seeds = np.random.SeedSequence([seed, 1]).spawn(2 * len(photos))
     loaders = []
     for i, photo in enumerate(photos):
-        stem = PHOTOS[photo]
-        loaders.append(lambda p=photo, s=stem, q=seeds[2 * i]: viewpoint_sequence(
-            f"v_{s}", load_photo(p), np.random.default_rng(q)))
-        loaders.append(lambda p=photo, s=stem, q=seeds[2 * i + 1]: illumination_sequence(
-            f"i_{s}", load_photo(p), np.random.default_rng(q)))
+        loaders.append(PhotoSequenceLoader(photo, "v", seeds[2 * i]))
+        loaders.append(PhotoSequenceLoader(photo, "i", seeds[2 * i + 1]))
     return loaders
 
 
@@ -139,7 +156,7 @@ def inspect_cache(root: str | Path, params: dict | None = None) -> tuple[str, ob
 
 def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, photos=None,
                     tracks_per_sequence: int = DEFAULT_TRACKS_PER_SEQUENCE, seed: int = 0,
-                    progress: bool = True) -> Path:
+                    progress: bool = True, jobs: int = 1) -> Path:
     """Returns the folder of the default dataset, building it on first use.
 
     Safe when several processes call it at once: each builds in a staging folder (named with its pid, so that
@@ -154,6 +171,7 @@ def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, ph
         tracks_per_sequence: cap on patch tracks per sequence.
         seed: seed of the whole build.
         progress: show progress bars.
+        jobs: worker processes of the build (see `build_dataset`; the dataset is the same for any value).
 
     Returns:
         The dataset folder (HPatches layout, see docs/CONVENTIONS.md).
@@ -186,8 +204,8 @@ def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, ph
     try:
         build_dataset(loaders, root, seed=seed, test_sequences=photo_split(params["photos"], seed),
                       max_tracks_per_sequence=tracks_per_sequence, overwrite=state != "absent", progress=progress,
-                      extra_info={"default_dataset": params,
-                                  "source": "scikit-image photographs " + str(params["photos"])})
+                      jobs=jobs, extra_info={"default_dataset": params,
+                                             "source": "scikit-image photographs " + str(params["photos"])})
     except FileExistsError:
         if inspect_cache(root, params)[0] != "ok":  # not another process's complete build of the same dataset
             raise

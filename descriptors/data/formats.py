@@ -61,8 +61,37 @@ def read_patch_file(path: str | Path, patch_size: int | None = None) -> np.ndarr
     return image.reshape(height // size, size, size)
 
 
+def encode_patch_png(patches: np.ndarray, compression: int = 1) -> bytes:
+    """The PNG bytes of patches stacked vertically (greyscale), as `write_patch_file` writes them.
+
+    Args:
+        patches: the patches.
+        compression: zlib level 0..9 (1 is fast; 6 with the "filtered" strategy suits small noisy patches).
+
+    Shape:
+        patches: ``(N, P, P)`` uint8 with ``N >= 1``.
+
+    Raises:
+        ShapeError: if ``patches`` is not a non-empty ``(N, P, P)`` array.
+        TypeError: if ``patches`` is not uint8.
+    """
+    patches = np.asarray(patches)
+    if patches.ndim != 3 or patches.shape[1] != patches.shape[2] or patches.shape[0] == 0:
+        raise ShapeError(f"`patches` must have shape (N, P, P) with N >= 1. Received: shape={patches.shape}")
+    if patches.dtype != np.uint8:
+        raise TypeError(f"`patches` must be uint8. Received: dtype={patches.dtype}")
+    params = [cv2.IMWRITE_PNG_COMPRESSION, int(compression)]
+    if compression >= 6:
+        params += [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_FILTERED]
+    ok, buffer = cv2.imencode(".png", np.ascontiguousarray(patches.reshape(-1, patches.shape[2])), params)
+    if not ok:
+        raise OSError(f"cv2.imencode could not encode patches of shape {patches.shape}")
+    return buffer.tobytes()
+
+
 def write_patch_file(path: str | Path, patches: np.ndarray, compression: int = 1) -> None:
-    """Writes patches as one vertically stacked greyscale PNG, atomically (temp name, then ``os.replace``).
+    """Writes patches as one vertically stacked greyscale PNG (`encode_patch_png`), atomically (temp name, then
+    ``os.replace``).
 
     Args:
         path: the ``.png`` file to write.
@@ -77,23 +106,14 @@ def write_patch_file(path: str | Path, patches: np.ndarray, compression: int = 1
         TypeError: if ``patches`` is not uint8.
     """
     path = Path(path)
-    patches = np.asarray(patches)
-    if patches.ndim != 3 or patches.shape[1] != patches.shape[2] or patches.shape[0] == 0:
-        raise ShapeError(f"`patches` must have shape (N, P, P) with N >= 1. Received: shape={patches.shape}")
-    if patches.dtype != np.uint8:
-        raise TypeError(f"`patches` must be uint8. Received: dtype={patches.dtype}")
-    stacked = np.ascontiguousarray(patches.reshape(-1, patches.shape[2]))
+    data = encode_patch_png(patches, compression)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = str(new_temp_file(path, suffix=".png"))
+    tmp = new_temp_file(path, suffix=".png")
     try:
-        params = [cv2.IMWRITE_PNG_COMPRESSION, int(compression)]
-        if compression >= 6:
-            params += [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_FILTERED]
-        if not cv2.imwrite(tmp, stacked, params):
-            raise OSError(f"cv2.imwrite could not write {tmp}")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -54,6 +54,9 @@ class PatchStandardization(keras.layers.Layer):
         self.epsilon_placement = epsilon_placement
 
     def call(self, inputs):
+        # In float32 whatever the compute dtype: squared 0..255 pixels summed over a patch overflow float16.
+        dtype = inputs.dtype
+        inputs = ops.cast(inputs, "float32")
         mean = ops.mean(inputs, axis=(1, 2, 3), keepdims=True)
         centred = inputs - mean
         var = ops.mean(ops.square(centred), axis=(1, 2, 3), keepdims=True)
@@ -61,9 +64,9 @@ class PatchStandardization(keras.layers.Layer):
             count = ops.cast(ops.shape(inputs)[1] * ops.shape(inputs)[2] * ops.shape(inputs)[3], var.dtype)
             var = var * count / (count - 1.0)
         if self.epsilon_placement == "variance":
-            return centred * ops.rsqrt(ops.maximum(var, 1e-12) + self.epsilon)
+            return ops.cast(centred * ops.rsqrt(ops.maximum(var, 1e-12) + self.epsilon), dtype)
         std = ops.sqrt(ops.maximum(var, 1e-12))
-        return centred / (std + self.epsilon)
+        return ops.cast(centred / (std + self.epsilon), dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -92,8 +95,10 @@ class L2Normalization(keras.layers.Layer):
         self.epsilon = float(epsilon)
 
     def call(self, inputs):
+        dtype = inputs.dtype  # the norm in float32 whatever the compute dtype (float16 squares overflow early)
+        inputs = ops.cast(inputs, "float32")
         sq_norm = ops.sum(ops.square(inputs), axis=-1, keepdims=True)
-        return inputs * ops.rsqrt(ops.maximum(sq_norm, self.epsilon))
+        return ops.cast(inputs * ops.rsqrt(ops.maximum(sq_norm, self.epsilon)), dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -23,6 +23,8 @@ VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface")
 MINED_LOSSES = ("triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "snr")  # work with --miner
 MINERS = ("none", "batch_hard", "semi_hard", "distance_weighted", "opms")
 DISTRIBUTE = ("none", "mirrored", "data_parallel")
+MIXED_PRECISION = ("off", "float16", "bfloat16")
+JIT_COMPILE = ("auto", "on", "off")
 SAMPLINGS = ("auto", "pairs", "random_triplets")
 OPTIMIZERS = ("adam", "adamw", "sgd", "adamax", "rmsprop", "nadam")
 SCHEDULES = ("constant", "reduce_on_plateau", "linear_decay", "warmup_cosine")
@@ -75,6 +77,8 @@ class TrainConfig(ConfigIO):
     temperature: float = 0.1
     difficulty_start: float = 0.2
     distribute: str = "none"
+    mixed_precision: str = "off"
+    jit_compile: str = "auto"
     # Joint fine-tune of denoiser + descriptor through the descriptor loss (0 = off).
     joint_epochs: int = 0
     joint_learning_rate: float = 1e-4
@@ -103,6 +107,8 @@ class TrainConfig(ConfigIO):
         _check_choice("denoiser_optimizer", self.denoiser_optimizer, OPTIMIZERS)
         _check_choice("miner", self.miner, MINERS)
         _check_choice("distribute", self.distribute, DISTRIBUTE)
+        _check_choice("mixed_precision", self.mixed_precision, MIXED_PRECISION)
+        _check_choice("jit_compile", self.jit_compile, JIT_COMPILE)
         if self.miner != "none" and self.loss not in MINED_LOSSES:
             raise ConfigError(f"`miner` works with the losses {MINED_LOSSES}. Received: loss={self.loss!r}")
         if self.miner != "none" and self.distance == "mean_squared":

@@ -26,6 +26,7 @@ from descriptors.training.distribution import distribution_scope
 from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.optimizers import build_optimizer, build_schedule
 from descriptors.training.pk_sampling import pk_batches
+from descriptors.training.precision import float32_copy, precision_policy, rebuilt_with_policy
 from descriptors.training.run_dir import check_run_dir, hashed_run_dir, prepare_run_dir
 from descriptors.training.stage import Stage, TrainingDivergedError, non_finite_weight, run_stage
 from descriptors.training.tuple_encoder import TupleEncoder
@@ -109,7 +110,7 @@ def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, v
             rate = config.denoiser_learning_rate
         momentum = config.momentum if config.denoiser_momentum is None else config.denoiser_momentum
         optimizer = build_optimizer(config.denoiser_optimizer, rate, momentum)
-        model.compile(optimizer=optimizer, loss=config.denoiser_loss, metrics=["mae"])
+        model.compile(optimizer=optimizer, loss=config.denoiser_loss, metrics=["mae"], jit_compile=_jit(config))
         return model
 
     def batches(epoch):
@@ -149,7 +150,7 @@ def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, mak
         model = _tuple_model(config, encoder, len(train_ids), name=f"{name}_trainer")
         rate = build_schedule(config.schedule, learning_rate, steps_per_epoch * epochs, config.warmup_fraction)
         optimizer = build_optimizer(config.optimizer, rate, config.momentum, config.weight_decay)
-        model.compile(optimizer=optimizer, loss=_loss_for(config))
+        model.compile(optimizer=optimizer, loss=_loss_for(config), jit_compile=_jit(config))
         return model
 
     def batches(epoch):
@@ -172,6 +173,11 @@ def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, mak
         export=lambda model: model.encoder,
         plateau=plateau_ok and config.schedule == "reduce_on_plateau",
     )
+
+
+def _jit(config):
+    """Keras' `jit_compile` argument for ``config.jit_compile``."""
+    return {"auto": "auto", "on": True, "off": False}[config.jit_compile]
 
 
 def _loss_for(config):
@@ -216,6 +222,30 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
     keras.utils.set_random_seed(config.seed)
     initial_denoiser, initial_descriptor = load_initial_models(config)
     run_dir = prepare_run_dir(config, default_run_dir(config), run_inputs(config))
+    with precision_policy(config.mixed_precision):
+        denoiser, descriptor, data = _train_stages(config, run_dir, initial_denoiser, initial_descriptor)
+    # A mixed-precision run hands out float32 models (saved pipeline, evaluation): same weights.
+    denoiser, descriptor = float32_copy(denoiser), float32_copy(descriptor)
+
+    result = RunResult(run_dir=run_dir, config=config, denoiser=denoiser, descriptor=descriptor)
+    for name, model in (("descriptor", descriptor), ("denoiser", denoiser)):
+        bad = non_finite_weight(model) if model is not None else None
+        if bad is not None:  # run_stage checks every epoch; this guards the pipeline whatever the stages did
+            raise TrainingDivergedError(f"the trained {name} has non-finite weights ({bad!r}); no pipeline was "
+                                        "written: lower the learning rate and start a new run")
+    _save_pipeline(result)
+    if config.evaluate:
+        from descriptors.training.evaluation import evaluate_run
+
+        result.summary, result.flags = evaluate_run(result, data)
+    return result
+
+
+def _train_stages(config, run_dir, initial_denoiser, initial_descriptor):
+    """The denoiser, descriptor and joint stages (under the run's dtype policy); returns (denoiser, descriptor,
+    data)."""
+    initial_denoiser = rebuilt_with_policy(initial_denoiser, config.mixed_precision)
+    initial_descriptor = rebuilt_with_policy(initial_descriptor, config.mixed_precision)
     data = resolve_training_data(config)
     state = RunState(run_dir)
     verbose = config.verbose
@@ -238,7 +268,7 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
         denoiser = run_stage(_denoiser_stage(config, noisy, clean, train_ids, val_ids, initial_denoiser),
                              run_dir, state, verbose)
         if config.inputs == "noisy":
-            inputs = denoise_tracks(denoiser, noisy, verbose=verbose)
+            inputs = denoise_tracks(float32_copy(denoiser), noisy, verbose=verbose)
         del clean
 
     make_descriptor = (lambda: initial_descriptor) if initial_descriptor is not None else (
@@ -262,18 +292,7 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
             combined = run_stage(joint, run_dir, state, verbose)
         denoiser, descriptor = split_joint_model(combined)
 
-    result = RunResult(run_dir=run_dir, config=config, denoiser=denoiser, descriptor=descriptor)
-    for name, model in (("descriptor", descriptor), ("denoiser", denoiser)):
-        bad = non_finite_weight(model) if model is not None else None
-        if bad is not None:  # run_stage checks every epoch; this guards the pipeline whatever the stages did
-            raise TrainingDivergedError(f"the trained {name} has non-finite weights ({bad!r}); no pipeline was "
-                                        "written: lower the learning rate and start a new run")
-    _save_pipeline(result)
-    if config.evaluate:
-        from descriptors.training.evaluation import evaluate_run
-
-        result.summary, result.flags = evaluate_run(result, data)
-    return result
+    return denoiser, descriptor, data
 
 
 def run_inputs(config: TrainConfig) -> list[str]:

@@ -5,7 +5,8 @@ tests/conftest.py, which uses the active backend's autodiff). The losses and the
 `pytest -n 2` runs them side by side. Left out, because the backend cannot change what they check and they are the
 slowest of the two folders: the command-line and bad-input tests of `descriptors.average` (argument plumbing and
 file checks around the weighted mean, which itself does run on JAX), and `test_loss_composition_training.py` (a
-loss-falls-while-training check; every loss value and gradient is checked on JAX by the other loss tests).
+loss-falls-while-training check; every loss value and gradient is checked on JAX by the other loss tests), and
+the model tests of `JAX_SKIPPED_MODEL_TESTS`.
 """
 
 import importlib.util
@@ -18,9 +19,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Slow under JAX (a new XLA compilation per model and shape) and checking what the backend cannot change: the
+# layouts and output shapes of the U-Nets, and training steps of models whose layers' gradients the L2-Net and
+# U-Net training steps (which do run) already exercise on JAX.
+JAX_SKIPPED_MODEL_TESTS = (
+    "test_full_unet.py::test_output_shape",
+    "test_full_unet.py::test_default_is_a_four_level_32_to_256_unet",
+    "test_descriptor_pipeline.py::test_combined_model_fine_tunes_end_to_end",
+    "test_coursework_baseline.py::test_one_training_step_gives_finite_loss",
+    "test_hardnet.py::test_one_training_step_gives_finite_loss",
+)
+
 GROUPS = {
     "losses": ["tests/losses", "--ignore=tests/losses/test_loss_composition_training.py"],
     "models": ["tests/models",
+               *(f"--deselect=tests/models/{test}" for test in JAX_SKIPPED_MODEL_TESTS),
                "--deselect=tests/models/test_weight_averaging.py::test_bad_inputs_are_refused_with_the_reason",
                "--deselect=tests/models/test_weight_averaging.py::"
                "test_cli_writes_a_loadable_average_and_exits_non_zero_on_bad_input"],
