@@ -71,6 +71,8 @@ HELP = {
     "mixed_precision": "float16 or bfloat16 compute with float32 weights, loss and BatchNorm statistics (for GPUs; "
                        "the saved pipeline is float32)",
     "jit_compile": "XLA compilation of the training steps: auto (Keras: on with a GPU, off on CPU), on, off",
+    "deterministic": "TensorFlow op determinism, so that the same seed gives the same numbers run to run (on by "
+                     "default; --no-deterministic may be faster)",
 }
 
 

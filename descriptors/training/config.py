@@ -79,6 +79,7 @@ class TrainConfig(ConfigIO):
     distribute: str = "none"
     mixed_precision: str = "off"
     jit_compile: str = "auto"
+    deterministic: bool = True
     # Joint fine-tune of denoiser + descriptor through the descriptor loss (0 = off).
     joint_epochs: int = 0
     joint_learning_rate: float = 1e-4
@@ -109,6 +110,9 @@ class TrainConfig(ConfigIO):
         _check_choice("distribute", self.distribute, DISTRIBUTE)
         _check_choice("mixed_precision", self.mixed_precision, MIXED_PRECISION)
         _check_choice("jit_compile", self.jit_compile, JIT_COMPILE)
+        if self.deterministic and self.jit_compile == "on":
+            raise ConfigError("`jit_compile='on'` needs deterministic=False (XLA has no deterministic mode here): "
+                              "pass --no-deterministic. Received: deterministic=True, jit_compile='on'")
         if self.miner != "none" and self.loss not in MINED_LOSSES:
             raise ConfigError(f"`miner` works with the losses {MINED_LOSSES}. Received: loss={self.loss!r}")
         if self.miner != "none" and self.distance == "mean_squared":

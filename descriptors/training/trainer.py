@@ -17,11 +17,13 @@ from descriptors.errors import ConfigError
 from descriptors.losses.arcface import ArcFaceHead
 from descriptors.losses.registry import build_configured_loss
 from descriptors.models.registry import DENOISERS, DESCRIPTORS, build_denoiser, build_descriptor
+from descriptors.progress import tqdm
 from descriptors.training.batches import DenoisePairs, TupleBatches, epoch_rng, plan_tuples
 from descriptors.training.checkpoints import RunState, atomic_write_text
 from descriptors.training.config import TrainConfig
 from descriptors.training.curriculum import CurriculumBatches, opms_difficulty
 from descriptors.training.data_sources import check_training_data, resolve_training_data
+from descriptors.training.determinism import op_determinism
 from descriptors.training.distribution import distribution_scope
 from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.optimizers import build_optimizer, build_schedule
@@ -129,13 +131,19 @@ def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, v
 
 
 def denoise_tracks(denoiser, tracks: PatchTracks, batch_size: int = 1024, verbose: int = 1) -> PatchTracks:
-    """Runs ``denoiser`` over every view of every track; output clipped and rounded to uint8 (T, 16, P, P)."""
-    flat = tracks.patches.reshape(-1, tracks.patch_size, tracks.patch_size, 1).astype(np.float32)
-    if verbose:  # Keras' bar below has no label of its own
-        print(f"[denoiser] denoising the {len(flat):,} training patches for the descriptor stage "
-              f"({-(-len(flat) // batch_size)} batches of {batch_size})", flush=True)
-    out = denoiser.predict(flat, batch_size=batch_size, verbose=verbose)
-    out = np.clip(np.rint(out[..., 0]), 0, 255).astype(np.uint8)
+    """Runs ``denoiser`` over every view of every track; output clipped and rounded to uint8 (T, 16, P, P).
+
+    Batch by batch into a uint8 array: memory beyond the input and output is one batch, whatever the data size
+    (a float32 copy of the real N-HPatches training patches alone would be about 10 GB).
+    """
+    flat = tracks.patches.reshape(-1, tracks.patch_size, tracks.patch_size)
+    out = np.empty(flat.shape, np.uint8)
+    starts = range(0, len(flat), batch_size)
+    label = f"[denoiser] denoising the {len(flat):,} training patches for the descriptor stage"
+    for start in tqdm(starts, desc=label, unit="batch", disable=not verbose, leave=False):
+        batch = flat[start:start + batch_size].astype(np.float32)[..., None]
+        denoised = keras.ops.convert_to_numpy(denoiser.predict_on_batch(batch))
+        out[start:start + batch_size] = np.clip(np.rint(denoised[..., 0]), 0, 255).astype(np.uint8)
     return tracks.with_patches(out.reshape(tracks.patches.shape))
 
 
@@ -222,7 +230,7 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
     keras.utils.set_random_seed(config.seed)
     initial_denoiser, initial_descriptor = load_initial_models(config)
     run_dir = prepare_run_dir(config, default_run_dir(config), run_inputs(config))
-    with precision_policy(config.mixed_precision):
+    with precision_policy(config.mixed_precision), op_determinism(config.deterministic):
         denoiser, descriptor, data = _train_stages(config, run_dir, initial_denoiser, initial_descriptor)
     # A mixed-precision run hands out float32 models (saved pipeline, evaluation): same weights.
     denoiser, descriptor = float32_copy(denoiser), float32_copy(descriptor)

@@ -1,29 +1,15 @@
 """Bad `--jobs` values of `python -m descriptors.data.build` (exit 2 before any work, one line naming the value),
 and a failure inside a worker of a parallel build (exit 1, nothing written; see bad_input_harness)."""
 
-import cv2
 import numpy as np
 import pytest
 from bad_input_harness import BadInput
+from test_bad_inputs_build import _texture, good
 
 from descriptors.data.sequences import ImageSequence, write_image_sequence
-from descriptors.data.synthetic import illumination_sequence, viewpoint_sequence
 
 M = "descriptors.data.build"
 SEQS, OUT = "{in}/seqs", "{work}/ds"
-
-
-def _texture(seed, side=80):
-    rng = np.random.default_rng(seed)
-    coarse = rng.uniform(0, 255, (side // 8, side // 8)).astype(np.float32)
-    image = cv2.resize(coarse, (side, side), interpolation=cv2.INTER_CUBIC) + rng.normal(0, 20, (side, side))
-    return np.clip(image, 0, 255).astype(np.uint8)
-
-
-def good(in_dir):
-    """Two usable 80 px sequences in ``{in}/seqs``."""
-    write_image_sequence(in_dir / "seqs", viewpoint_sequence("v_a", _texture(0), np.random.default_rng(1)), ".png")
-    write_image_sequence(in_dir / "seqs", illumination_sequence("i_b", _texture(1), np.random.default_rng(2)), ".png")
 
 
 def _degenerate(in_dir):
