@@ -169,7 +169,8 @@ def from_csv_dir(path: str | os.PathLike, delimiter: str | None = None, name: st
 
     Args:
         path: descriptor folder; each sub-folder holding a ``ref.csv`` is a sequence.
-        delimiter: ``","``, ``";"``, ``"tab"``, ``"whitespace"`` or any pandas separator; None detects it.
+        delimiter: ``","``, ``";"``, ``"tab"``, ``"whitespace"`` or any other single character (the C reader
+            takes no longer separators); None detects it.
         name: descriptor name (default: the folder name).
 
     Raises:

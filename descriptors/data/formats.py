@@ -90,21 +90,8 @@ def encode_patch_png(patches: np.ndarray, compression: int = 1) -> bytes:
 
 
 def write_patch_file(path: str | Path, patches: np.ndarray, compression: int = 1) -> None:
-    """Writes patches as one vertically stacked greyscale PNG (`encode_patch_png`), atomically (temp name, then
-    ``os.replace``).
-
-    Args:
-        path: the ``.png`` file to write.
-        patches: the patches.
-        compression: zlib level 0..9 (1 is fast; 6 with the "filtered" strategy suits small noisy patches).
-
-    Shape:
-        patches: ``(N, P, P)`` uint8 with ``N >= 1``.
-
-    Raises:
-        ShapeError: if ``patches`` is not a non-empty ``(N, P, P)`` array.
-        TypeError: if ``patches`` is not uint8.
-    """
+    """Writes `encode_patch_png(patches, compression)` to ``path`` atomically (temp name, then ``os.replace``);
+    arguments, shape and errors as there."""
     path = Path(path)
     data = encode_patch_png(patches, compression)
     path.parent.mkdir(parents=True, exist_ok=True)
