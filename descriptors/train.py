@@ -67,7 +67,8 @@ HELP = {
     "views_per_track": "K views per track in each row (PK batches) for view and mined losses",
     "temperature": "softmax temperature of supcon and ntxent",
     "difficulty_start": "OPMS curriculum: mining difficulty at epoch 0 (rises linearly to 1)",
-    "distribute": "data-parallel training: mirrored (TensorFlow) or data_parallel (JAX)",
+    "distribute": "data-parallel training: mirrored (TensorFlow, one machine), multi_worker (TensorFlow, several "
+                  "processes or machines set up by TF_CONFIG, docs/scale.md) or data_parallel (JAX)",
     "mixed_precision": "float16 or bfloat16 compute with float32 weights, loss and BatchNorm statistics (for GPUs; "
                        "the saved pipeline is float32)",
     "jit_compile": "XLA compilation of the training steps: auto (Keras: on with a GPU, off on CPU), on, off",

@@ -22,7 +22,7 @@ LOSSES = ("hardest_in_batch", "triplet_margin", "triplet_ratio", "in_triplet_har
 VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface")  # (B, K>=2, D) views
 MINED_LOSSES = ("triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "snr")  # work with --miner
 MINERS = ("none", "batch_hard", "semi_hard", "distance_weighted", "opms")
-DISTRIBUTE = ("none", "mirrored", "data_parallel")
+DISTRIBUTE = ("none", "mirrored", "data_parallel", "multi_worker")
 MIXED_PRECISION = ("off", "float16", "bfloat16")
 JIT_COMPILE = ("auto", "on", "off")
 SAMPLINGS = ("auto", "pairs", "random_triplets")

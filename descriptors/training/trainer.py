@@ -24,7 +24,8 @@ from descriptors.training.config import TrainConfig
 from descriptors.training.curriculum import CurriculumBatches, opms_difficulty
 from descriptors.training.data_sources import check_training_data, resolve_training_data
 from descriptors.training.determinism import op_determinism
-from descriptors.training.distribution import distribution_scope
+from descriptors.training.distribution import (distribution_scope, multi_worker_strategy, read_tf_config,
+                                               worker_run_dir)
 from descriptors.training.head_encoder import HeadTupleEncoder
 from descriptors.training.optimizers import build_optimizer, build_schedule
 from descriptors.training.pk_sampling import pk_batches
@@ -224,6 +225,8 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
         TrainingDivergedError: the loss or the weights became NaN or infinite; no pipeline is saved.
     """
     config = (config or TrainConfig()).replace(**overrides) if overrides else (config or TrainConfig())
+    if config.distribute == "multi_worker":
+        config = _as_worker(config)
     # Everything that can be checked is checked before anything is written or built.
     check_run_dir(config, default_run_dir(config), run_inputs(config))
     check_training_data(config)
@@ -247,6 +250,18 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
 
         result.summary, result.flags = evaluate_run(result, data)
     return result
+
+
+def _as_worker(config: TrainConfig) -> TrainConfig:
+    """Sets up this process as a worker of a ``TF_CONFIG`` cluster (before TensorFlow runs any op) and returns its
+    config: the chief trains in the run folder and evaluates; every other worker trains the same steps in its own
+    folder beside it (`worker_run_dir`) and does not evaluate."""
+    task = read_tf_config()
+    multi_worker_strategy()
+    if task.is_chief:
+        return config
+    own = worker_run_dir(config.output_dir or default_run_dir(config), task)
+    return config.replace(output_dir=str(own), evaluate=False)
 
 
 def _train_stages(config, run_dir, initial_denoiser, initial_descriptor):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from descriptors.training.multi_worker_fit import MultiWorkerFitMixin
+
 
 @keras.saving.register_keras_serializable(package="descriptors")
-class TupleEncoder(keras.Model):
+class TupleEncoder(MultiWorkerFitMixin, keras.Model):
     """Encodes (B, K, P, P, 1) tuples to (B, K, D) with a shared encoder (the losses' input layout).
 
     All B*K patches go through the encoder as one batch, so batch-norm statistics are those of the whole batch.
+    It can be trained by a multi-worker ``fit`` (`MultiWorkerFitMixin`).
 
     Args:
         encoder: a model mapping (N, P, P, 1) patches to (N, D) descriptors.
