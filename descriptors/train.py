@@ -41,6 +41,7 @@ CHOICES = {
     "distribute": config_module.DISTRIBUTE,
     "mixed_precision": config_module.MIXED_PRECISION,
     "jit_compile": config_module.JIT_COMPILE,
+    "memory_map": config_module.MEMORY_MAP,
 }
 HELP = {
     "data": "default (offline, built on first use), hpatches, nhpatches, a folder built by descriptors.data.build, "
@@ -72,6 +73,8 @@ HELP = {
     "mixed_precision": "float16 or bfloat16 compute with float32 weights, loss and BatchNorm statistics (for GPUs; "
                        "the saved pipeline is float32)",
     "jit_compile": "XLA compilation of the training steps: auto (Keras: on with a GPU, off on CPU), on, off",
+    "memory_map": "keep the training patches in uint8 files in the run folder (memory-mapped, removed at the end) "
+                  "instead of in memory: auto = when they exceed 1 GiB (real HPatches size); the results are the same",
     "deterministic": "TensorFlow op determinism, so that the same seed gives the same numbers run to run (on by "
                      "default; --no-deterministic may be faster)",
 }

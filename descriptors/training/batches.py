@@ -45,13 +45,15 @@ class TupleBatches(PrefetchedBatches):
     tuple's anchor (losses that need class labels, e.g. ArcFace, read it; the triplet losses ignore it).
 
     Args:
-        patches: uint8 (T, 16, P, P) track array.
+        patches: uint8 (T, 16, P, P) track array (may be a `numpy.memmap`: only the batch's patches are read).
         plan: (M, K, 2) index plan from `plan_tuples`.
         batch_size: tuples per batch.
         augment_seed: when not None, apply flip/rot90 augmentation drawn from this seed (per batch).
+        track_ids: when given, the plan's track index ``i`` means track ``track_ids[i]`` of ``patches`` (a subset
+            without copying its pixels); ``y`` stays the plan's index.
     """
 
-    def __init__(self, patches, plan, batch_size: int, augment_seed=None, **kwargs):
+    def __init__(self, patches, plan, batch_size: int, augment_seed=None, track_ids=None, **kwargs):
         super().__init__(**kwargs)
         if patches.shape[1] != NUM_VIEWS:
             raise ValueError(f"`patches` must have shape (T, {NUM_VIEWS}, P, P). Received: {patches.shape}")
@@ -59,13 +61,17 @@ class TupleBatches(PrefetchedBatches):
         self.plan = plan
         self.batch_size = batch_size
         self.augment_seed = augment_seed
+        self.track_ids = None if track_ids is None else np.asarray(track_ids)
 
     def __len__(self):
         return int(np.ceil(len(self.plan) / self.batch_size))
 
     def __getitem__(self, index):
         rows = self.plan[index * self.batch_size : (index + 1) * self.batch_size]
-        tuples = gather_tuples(self.patches, rows)
+        if self.track_ids is None:
+            tuples = gather_tuples(self.patches, rows)
+        else:
+            tuples = gather_tuples(self.patches, np.stack([self.track_ids[rows[..., 0]], rows[..., 1]], axis=-1))
         if self.augment_seed is not None:
             tuples = augment_tuples(tuples, np.random.default_rng([self.augment_seed, index]))
         x = tuples.astype(np.float32)[..., None]

@@ -25,6 +25,7 @@ MINERS = ("none", "batch_hard", "semi_hard", "distance_weighted", "opms")
 DISTRIBUTE = ("none", "mirrored", "data_parallel", "multi_worker")
 MIXED_PRECISION = ("off", "float16", "bfloat16")
 JIT_COMPILE = ("auto", "on", "off")
+MEMORY_MAP = ("auto", "on", "off")
 SAMPLINGS = ("auto", "pairs", "random_triplets")
 OPTIMIZERS = ("adam", "adamw", "sgd", "adamax", "rmsprop", "nadam")
 SCHEDULES = ("constant", "reduce_on_plateau", "linear_decay", "warmup_cosine")
@@ -80,6 +81,7 @@ class TrainConfig(ConfigIO):
     mixed_precision: str = "off"
     jit_compile: str = "auto"
     deterministic: bool = True
+    memory_map: str = "auto"
     # Joint fine-tune of denoiser + descriptor through the descriptor loss (0 = off).
     joint_epochs: int = 0
     joint_learning_rate: float = 1e-4
@@ -110,6 +112,7 @@ class TrainConfig(ConfigIO):
         _check_choice("distribute", self.distribute, DISTRIBUTE)
         _check_choice("mixed_precision", self.mixed_precision, MIXED_PRECISION)
         _check_choice("jit_compile", self.jit_compile, JIT_COMPILE)
+        _check_choice("memory_map", self.memory_map, MEMORY_MAP)
         if self.deterministic and self.jit_compile == "on":
             raise ConfigError("`jit_compile='on'` needs deterministic=False (XLA has no deterministic mode here): "
                               "pass --no-deterministic. Received: deterministic=True, jit_compile='on'")

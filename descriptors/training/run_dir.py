@@ -19,7 +19,7 @@ from descriptors.training.checkpoints import RunFolderError, RunState, atomic_wr
 from hpatches_eval.output_safety import (MARKER, check_not_overlapping, check_writable_location, folder_kind,
                                          read_marker, write_marker)
 
-RESUME_IGNORED = ("resume", "verbose", "evaluate", "output_dir")  # options that do not change a run's results
+RESUME_IGNORED = ("resume", "verbose", "evaluate", "output_dir", "memory_map")  # options that do not change a run's results
 RUN_KIND = "run"
 LEGACY_RUN_MARKERS = {"config.json": RUN_KIND, "state.json": RUN_KIND}
 WHAT = "--output-dir"

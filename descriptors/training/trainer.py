@@ -7,6 +7,7 @@ Usable from notebooks (`train(...)`) and from the CLI (`python -m descriptors.tr
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import keras
@@ -36,6 +37,7 @@ from descriptors.training.tuple_encoder import TupleEncoder
 from hpatches_eval.output_safety import write_marker
 
 VALIDATION_FRACTION = 0.05
+PATCH_STORE = "patch_cache"  # folder of the run's memory-mapped training patches (removed when the run ends)
 
 
 @dataclasses.dataclass
@@ -131,27 +133,58 @@ def _denoiser_stage(config, noisy: PatchTracks, clean: PatchTracks, train_ids, v
     )
 
 
-def denoise_tracks(denoiser, tracks: PatchTracks, batch_size: int = 1024, verbose: int = 1) -> PatchTracks:
+def denoise_tracks(denoiser, tracks: PatchTracks, batch_size: int = 1024, verbose: int = 1,
+                   store=None) -> PatchTracks:
     """Runs ``denoiser`` over every view of every track; output clipped and rounded to uint8 (T, 16, P, P).
 
-    Batch by batch into a uint8 array: memory beyond the input and output is one batch, whatever the data size
-    (a float32 copy of the real N-HPatches training patches alone would be about 10 GB).
+    Batch by batch into a uint8 array (or, with ``store``, a ``.npy`` file returned memory-mapped): memory beyond
+    the input and output is one batch, whatever the data size (a float32 copy of the real N-HPatches training
+    patches alone would be about 10 GB).
     """
     flat = tracks.patches.reshape(-1, tracks.patch_size, tracks.patch_size)
-    out = np.empty(flat.shape, np.uint8)
+    if store is None:
+        out = np.empty(flat.shape, np.uint8)
+    else:
+        Path(store).parent.mkdir(parents=True, exist_ok=True)
+        out = np.lib.format.open_memmap(store, mode="w+", dtype=np.uint8, shape=flat.shape)
     starts = range(0, len(flat), batch_size)
     label = f"[denoiser] denoising the {len(flat):,} training patches for the descriptor stage"
     for start in tqdm(starts, desc=label, unit="batch", disable=not verbose, leave=False):
         batch = flat[start:start + batch_size].astype(np.float32)[..., None]
         denoised = keras.ops.convert_to_numpy(denoiser.predict_on_batch(batch))
         out[start:start + batch_size] = np.clip(np.rint(denoised[..., 0]), 0, 255).astype(np.uint8)
+    if store is not None:
+        out.flush()
+        del out
+        out = np.load(store, mmap_mode="r")
     return tracks.with_patches(out.reshape(tracks.patches.shape))
+
+
+MEMORY_MAP_BYTES = 1 << 30  # memory_map="auto": above this many bytes of uint8 training patches
+
+
+def patch_store(config: TrainConfig, data, run_dir: Path) -> Path | None:
+    """The folder where the run keeps its training patches memory-mapped, or None to keep them in memory.
+
+    ``memory_map="auto"`` maps them when one copy of the training tracks (uint8, 16 views) exceeds
+    `MEMORY_MAP_BYTES`: the real N-HPatches training split (~2.5 GB per copy) is, the default dataset is not.
+    """
+    if config.memory_map == "off":
+        return None
+    if config.memory_map == "auto":
+        source = data.source(config.inputs)
+        if not hasattr(source, "num_patches"):
+            return None
+        size = int(getattr(source, "patch_size", 32))
+        tracks = sum(source.num_patches(seq) for seq in data.split.train)
+        if tracks * 16 * size * size <= MEMORY_MAP_BYTES:
+            return None
+    return run_dir / PATCH_STORE
 
 
 def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, make_encoder, learning_rate,
                       epochs, plateau_ok=True) -> Stage:
     arity = config.tuple_arity
-    train_patches, val_patches = patches[train_ids], patches[val_ids]
     steps_per_epoch = max(1, config.tuples_per_epoch // config.batch_size)
 
     def build():
@@ -166,7 +199,7 @@ def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, mak
         plan = _plan(config, len(train_ids), config.tuples_per_epoch, config.batch_size, arity,
                      epoch_rng(config.seed, epoch))
         augment_seed = int(epoch_rng(config.seed, epoch, 1).integers(2**31)) if config.augment else None
-        out = TupleBatches(train_patches, plan, config.batch_size, augment_seed=augment_seed)
+        out = TupleBatches(patches, plan, config.batch_size, augment_seed=augment_seed, track_ids=train_ids)
         if config.miner == "opms":  # the curriculum's lambda rides in y_true: a pure function of the epoch
             return CurriculumBatches(out, opms_difficulty(epoch, epochs, config.difficulty_start))
         return out
@@ -177,7 +210,7 @@ def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, mak
         name=name,
         build_model=build,
         train_batches=batches,
-        val_batches=TupleBatches(val_patches, val_plan, min(config.batch_size, len(val_ids))),
+        val_batches=TupleBatches(patches, val_plan, min(config.batch_size, len(val_ids)), track_ids=val_ids),
         epochs=epochs,
         export=lambda model: model.encoder,
         plateau=plateau_ok and config.schedule == "reduce_on_plateau",
@@ -233,8 +266,11 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
     keras.utils.set_random_seed(config.seed)
     initial_denoiser, initial_descriptor = load_initial_models(config)
     run_dir = prepare_run_dir(config, default_run_dir(config), run_inputs(config))
-    with precision_policy(config.mixed_precision), op_determinism(config.deterministic):
-        denoiser, descriptor, data = _train_stages(config, run_dir, initial_denoiser, initial_descriptor)
+    try:
+        with precision_policy(config.mixed_precision), op_determinism(config.deterministic):
+            denoiser, descriptor, data = _train_stages(config, run_dir, initial_denoiser, initial_descriptor)
+    finally:  # memory-mapped training patches: rebuilt on resume, so never left behind (GBs at real size)
+        shutil.rmtree(run_dir / PATCH_STORE, ignore_errors=True)
     # A mixed-precision run hands out float32 models (saved pipeline, evaluation): same weights.
     denoiser, descriptor = float32_copy(denoiser), float32_copy(descriptor)
 
@@ -273,7 +309,12 @@ def _train_stages(config, run_dir, initial_denoiser, initial_descriptor):
     state = RunState(run_dir)
     verbose = config.verbose
 
-    inputs = load_tracks(data.source(config.inputs), data.split.train, verbose=bool(verbose))
+    store = patch_store(config, data, run_dir)
+
+    def stored(name):
+        return None if store is None else store / f"{name}.npy"
+
+    inputs = load_tracks(data.source(config.inputs), data.split.train, bool(verbose), stored(config.inputs))
     if config.max_train_tracks and inputs.num_tracks > config.max_train_tracks:
         keep = np.sort(np.random.default_rng([config.seed, 3]).permutation(inputs.num_tracks)[: config.max_train_tracks])
         inputs = inputs.subset(keep)
@@ -283,15 +324,17 @@ def _train_stages(config, run_dir, initial_denoiser, initial_descriptor):
 
     denoiser = None
     if config.denoiser != "none":
-        noisy = inputs if config.inputs == "noisy" else load_tracks(data.noisy, data.split.train, bool(verbose))
-        clean = inputs if config.inputs == "clean" else load_tracks(data.clean, data.split.train, bool(verbose))
+        noisy = inputs if config.inputs == "noisy" else load_tracks(data.noisy, data.split.train, bool(verbose),
+                                                                    stored("noisy"))
+        clean = inputs if config.inputs == "clean" else load_tracks(data.clean, data.split.train, bool(verbose),
+                                                                    stored("clean"))
         if keep is not None:
             noisy = noisy if config.inputs == "noisy" else noisy.subset(keep)
             clean = clean if config.inputs == "clean" else clean.subset(keep)
         denoiser = run_stage(_denoiser_stage(config, noisy, clean, train_ids, val_ids, initial_denoiser),
                              run_dir, state, verbose)
         if config.inputs == "noisy":
-            inputs = denoise_tracks(float32_copy(denoiser), noisy, verbose=verbose)
+            inputs = denoise_tracks(float32_copy(denoiser), noisy, verbose=verbose, store=stored("denoised"))
         del clean
 
     make_descriptor = (lambda: initial_descriptor) if initial_descriptor is not None else (
@@ -304,7 +347,7 @@ def _train_stages(config, run_dir, initial_denoiser, initial_descriptor):
     if config.joint_epochs:
         from descriptors.models.pipeline import DescriptorPipeline
 
-        raw = load_tracks(data.noisy, data.split.train, bool(verbose))
+        raw = load_tracks(data.noisy, data.split.train, bool(verbose), stored("joint_noisy"))
         raw = raw.subset(keep) if keep is not None else raw
         joint = _descriptor_stage(
             config, "joint", raw.patches, train_ids, val_ids,

@@ -14,7 +14,7 @@ from descriptors.models.registry import build_descriptor
 from descriptors.training.batches import TupleBatches, epoch_rng, plan_tuples
 from descriptors.training.checkpoints import RunState
 from descriptors.training.config import TrainConfig
-from descriptors.training.trainer import train
+from descriptors.training.trainer import PATCH_STORE, train
 from descriptors.training.tuple_encoder import TupleEncoder
 
 SMALL = dict(
@@ -79,12 +79,15 @@ def test_resume_after_an_interruption_gives_the_same_weights(tmp_path, monkeypat
             raise KeyboardInterrupt
 
     monkeypatch.setattr(RunState, "record_epoch", record_then_die)
+    # The interrupted run keeps its patches memory-mapped (same numbers; the option does not affect results).
     with pytest.raises(KeyboardInterrupt):
-        train(TrainConfig(**SMALL, output_dir=str(tmp_path / "resumed")))
+        train(TrainConfig(**SMALL, output_dir=str(tmp_path / "resumed"), memory_map="on"))
     monkeypatch.setattr(RunState, "record_epoch", original)
     state = json.loads((tmp_path / "resumed" / "state.json").read_text())
     assert state["descriptor"]["epochs_done"] == 1
-    resumed = train(TrainConfig(**SMALL, output_dir=str(tmp_path / "resumed"), resume=True))
+    assert not (tmp_path / "resumed" / PATCH_STORE).exists()  # removed even on an interruption
+    resumed = train(TrainConfig(**SMALL, output_dir=str(tmp_path / "resumed"), resume=True, memory_map="on"))
+    assert not (tmp_path / "resumed" / PATCH_STORE).exists()
 
     straight_last = keras.saving.load_model(tmp_path / "straight" / "checkpoints" / "descriptor-epoch2.keras")
     resumed_last = keras.saving.load_model(tmp_path / "resumed" / "checkpoints" / "descriptor-epoch2.keras")
