@@ -9,6 +9,7 @@ the rest in and out as batches are drawn.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -106,22 +107,48 @@ def _stored_tracks(source, sequences: tuple[str, ...], store: Path, verbose: boo
     if not hasattr(source, "num_patches"):
         raise ValueError(f"`store` needs a source with num_patches(seq). Received: {type(source).__name__}")
     counts = [source.num_patches(seq) for seq in sequences]
-    first = source.load_sequence(sequences[0])
-    store.parent.mkdir(parents=True, exist_ok=True)
-    partial = store.with_name(f".{store.name}.partial-{os.getpid()}")
-    out = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8,
-                                    shape=(sum(counts), first.shape[0], *first.shape[2:]))
-    start = 0
-    for i, seq in enumerate(tqdm(sequences, desc="loading patches", disable=not verbose, leave=False)):
-        views = first if i == 0 else source.load_sequence(seq)
-        if views.shape[1] != counts[i]:
-            raise ValueError(f"{seq!r}: load_sequence gave {views.shape[1]} tracks, num_patches {counts[i]}")
-        out[start:start + counts[i]] = np.swapaxes(views, 0, 1)
-        start += counts[i]
-        del views
-        first = None
-    out.flush()
-    del out
-    os.replace(partial, store)  # a reader never sees a half-written store
+    first = np.swapaxes(source.load_sequence(sequences[0]), 0, 1)
+    with npy_writer(store, (sum(counts), *first.shape[1:])) as write:
+        for i, seq in enumerate(tqdm(sequences, desc="loading patches", disable=not verbose, leave=False)):
+            block = first if i == 0 else np.swapaxes(source.load_sequence(seq), 0, 1)
+            if len(block) != counts[i]:
+                raise ValueError(f"{seq!r}: load_sequence gave {len(block)} tracks, num_patches {counts[i]}")
+            write(block)
+            first = block = None
     patches = np.load(store, mmap_mode="r")
     return PatchTracks(patches=patches, sequence_index=_sequence_index(counts), sequences=sequences)
+
+
+@contextlib.contextmanager
+def npy_writer(path, shape: tuple[int, ...]):
+    """Writes a uint8 ``.npy`` file of ``shape`` block by block with plain file writes; yields ``write(block)``.
+
+    Unlike filling a writable memmap, the written pages never count in this process's resident memory. The file is
+    written under a temporary name and renamed into place only when all ``shape[0]`` rows were written, so a reader
+    never sees a half-written file.
+
+    Raises:
+        ValueError: the blocks hold more or fewer rows than ``shape[0]`` (nothing is left at ``path``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    rows = [0]
+    try:
+        with open(partial, "wb") as handle:
+            np.lib.format.write_array_header_1_0(handle, {"descr": "|u1", "fortran_order": False, "shape": shape})
+
+            def write(block):
+                block = np.ascontiguousarray(block, dtype=np.uint8)
+                if block.shape[1:] != tuple(shape[1:]) or rows[0] + len(block) > shape[0]:
+                    raise ValueError(f"{path}: a block of shape {block.shape} does not fit {shape} "
+                                     f"after {rows[0]} rows")
+                handle.write(block.tobytes())
+                rows[0] += len(block)
+
+            yield write
+        if rows[0] != shape[0]:
+            raise ValueError(f"{path}: {rows[0]} rows were written, {shape[0]} expected")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ Usable from notebooks (`train(...)`) and from the CLI (`python -m descriptors.tr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from descriptors.data.patch_tracks import PatchTracks, load_tracks
+from descriptors.data.patch_tracks import PatchTracks, load_tracks, npy_writer
 from descriptors.errors import ConfigError
 from descriptors.losses.arcface import ArcFaceHead
 from descriptors.losses.registry import build_configured_loss
@@ -142,20 +143,25 @@ def denoise_tracks(denoiser, tracks: PatchTracks, batch_size: int = 1024, verbos
     patches alone would be about 10 GB).
     """
     flat = tracks.patches.reshape(-1, tracks.patch_size, tracks.patch_size)
-    if store is None:
-        out = np.empty(flat.shape, np.uint8)
-    else:
-        Path(store).parent.mkdir(parents=True, exist_ok=True)
-        out = np.lib.format.open_memmap(store, mode="w+", dtype=np.uint8, shape=flat.shape)
-    starts = range(0, len(flat), batch_size)
-    label = f"[denoiser] denoising the {len(flat):,} training patches for the descriptor stage"
-    for start in tqdm(starts, desc=label, unit="batch", disable=not verbose, leave=False):
-        batch = flat[start:start + batch_size].astype(np.float32)[..., None]
-        denoised = keras.ops.convert_to_numpy(denoiser.predict_on_batch(batch))
-        out[start:start + batch_size] = np.clip(np.rint(denoised[..., 0]), 0, 255).astype(np.uint8)
+    with contextlib.ExitStack() as stack:
+        if store is None:
+            out = np.empty(flat.shape, np.uint8)
+
+            def write(start, block):
+                out[start:start + len(block)] = block
+        else:
+            append = stack.enter_context(npy_writer(store, flat.shape))
+
+            def write(start, block):
+                append(block)
+
+        starts = range(0, len(flat), batch_size)
+        label = f"[denoiser] denoising the {len(flat):,} training patches for the descriptor stage"
+        for start in tqdm(starts, desc=label, unit="batch", disable=not verbose, leave=False):
+            batch = flat[start:start + batch_size].astype(np.float32)[..., None]
+            denoised = keras.ops.convert_to_numpy(denoiser.predict_on_batch(batch))
+            write(start, np.clip(np.rint(denoised[..., 0]), 0, 255).astype(np.uint8))
     if store is not None:
-        out.flush()
-        del out
         out = np.load(store, mmap_mode="r")
     return tracks.with_patches(out.reshape(tracks.patches.shape))
 

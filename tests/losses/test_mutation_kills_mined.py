@@ -10,6 +10,7 @@ from keras import ops
 
 from descriptors.errors import ConfigError, ShapeError
 from descriptors.losses import MINERS, TRIPLET_FORMS, MinedTripletLoss
+from descriptors.losses.miners import mine_negatives
 
 
 def _np(x):
@@ -221,3 +222,32 @@ def test_mined_loss_rejects_one_view_with_whole_message():
     with pytest.raises(ShapeError) as info:
         MinedTripletLoss()(None, np.zeros((2, 1, 3), np.float32))
     assert str(info.value) == "`y_pred` of MinedTripletLoss must have shape (B, K>=2, D). Received: y_pred.shape=(2, 1, 3)"
+
+
+@pytest.mark.parametrize(("loss", "miner"), list(zip(TRIPLET_FORMS, MINERS)))
+def test_mined_loss_in_float64(loss, miner):
+    """`dtype="float64"`: every miner's weights stay float64 (a float32 cast fails on the float64 distances)."""
+    y_pred = _batch((3, 2, 4), 51).astype(np.float64)
+    value = MinedTripletLoss(loss, miner, margin=0.9, difficulty=0.25, dtype="float64")(None, y_pred)
+    assert _np(value).dtype == np.float64
+    np.testing.assert_allclose(float(_np(value)),
+                               _oracle_rows(y_pred, loss, miner, margin=0.9, difficulty=0.25).mean(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("miner", MINERS)
+def test_mine_negatives_keeps_float64(miner):
+    """`mine_negatives` on float64 distances returns float64 weights equal to the oracle's.
+
+    One pair (anchor 0, positive 1) of a batch of 2 rows x 2 views; negatives 2 and 3 (row 1), a fourth
+    column 1 is the positive itself (not a negative). L2 distances of unit vectors, so every miner has a choice.
+    The difficulty 0.25 is exact in float32 (`ops.cast` of a Python float goes through float32).
+    """
+    d_ap = np.array([0.9, 0.9], np.float64)
+    d_an = np.array([[0.0, 0.9, 1.2, 0.8], [0.9, 0.0, 0.7, 1.3]], np.float64)
+    negative = np.array([[False, False, True, True], [False, False, True, True]])
+    weights = _np(mine_negatives(miner, d_ap, d_an, negative, 2, margin=0.5, difficulty=0.25, dim=4))
+    assert weights.dtype == np.float64
+    dm = np.zeros((4, 4))
+    dm[0], dm[1] = d_an
+    expected = [_pair_weights(miner, a, p, [p], dm, dm, [2, 3], 0.5, 0.25, 4) for a, p in ((0, 1), (1, 0))]
+    np.testing.assert_allclose(weights, expected, rtol=1e-12, atol=1e-300)

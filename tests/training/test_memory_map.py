@@ -70,3 +70,20 @@ def test_denoised_store_equals_the_in_memory_output(tmp_path, source_and_sequenc
     assert isinstance(stored.patches, np.memmap) and stored.patches.shape == (20, 16, 32, 32)
     np.testing.assert_array_equal(stored.patches, in_memory.patches)
     assert in_memory.patches.std() > 0
+
+
+def test_npy_writer_checks_rows_and_leaves_nothing_half_written(tmp_path):
+    from descriptors.data.patch_tracks import npy_writer
+
+    data = np.arange(5 * 16 * 2 * 2, dtype=np.uint8).reshape(5, 16, 2, 2)
+    with npy_writer(tmp_path / "a.npy", data.shape) as write:
+        write(data[:2])
+        write(data[2:])
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), data)
+    with pytest.raises(ValueError, match=r"4 rows were written, 5 expected"):
+        with npy_writer(tmp_path / "b.npy", data.shape) as write:
+            write(data[:4])
+    with pytest.raises(ValueError, match=r"does not fit"):
+        with npy_writer(tmp_path / "c.npy", data.shape) as write:
+            write(data[:, :8])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy"]
