@@ -74,6 +74,9 @@ def load_tracks(source, sequences, verbose: bool = True, store=None) -> PatchTra
             time (the source must also have ``num_patches(seq)``) and returned as a read-only `numpy.memmap`.
             An existing file at ``store`` is replaced.
 
+    In memory, the last few loads under ``CACHE_MAX_BYTES`` from a folder source are kept (read-only) and handed
+    out again while the sequence folders are unchanged (their modification times are part of the key).
+
     Returns:
         `PatchTracks` with T = total number of tracks over ``sequences``.
 
@@ -90,6 +93,40 @@ def load_tracks(source, sequences, verbose: bool = True, store=None) -> PatchTra
         raise ValueError("`sequences` must name at least one sequence. Received: an empty list")
     if store is not None:
         return _stored_tracks(source, sequences, Path(store), verbose)
+    key = _cache_key(source, sequences)
+    if key in _RECENT:
+        _RECENT[key] = _RECENT.pop(key)  # most recently used last
+        return _RECENT[key]
+    tracks = _loaded_tracks(source, sequences, verbose)
+    if key is not None and tracks.patches.nbytes <= CACHE_MAX_BYTES:
+        tracks.patches.flags.writeable = False  # shared by later calls: nobody may write into it
+        tracks.sequence_index.flags.writeable = False
+        _RECENT[key] = tracks
+        while len(_RECENT) > CACHE_ENTRIES:
+            _RECENT.pop(next(iter(_RECENT)))
+    return tracks
+
+
+CACHE_ENTRIES = 4  # recent in-memory loads kept per process (train() called again in a notebook or a test run)
+CACHE_MAX_BYTES = 512 << 20  # only small loads are kept; real-size data is read again (or memory-mapped)
+_RECENT: dict = {}
+
+
+def _cache_key(source, sequences):
+    """A key that changes when the patch files change, for sources reading a folder (else None: not cached)."""
+    root = getattr(source, "root", None)
+    if root is None:
+        return None
+    try:
+        stamps = tuple(((Path(root) / seq).stat().st_mtime_ns, (Path(root) / seq / "ref.png").stat().st_mtime_ns)
+                       for seq in sequences)
+    except OSError:
+        return None
+    return (type(source).__name__, str(Path(root).resolve()), getattr(source, "noisy", None),
+            getattr(source, "patch_size", None), sequences, stamps)
+
+
+def _loaded_tracks(source, sequences: tuple[str, ...], verbose: bool) -> PatchTracks:
     blocks = []
     for seq in tqdm(sequences, desc="loading patches", disable=not verbose, leave=False):
         views = source.load_sequence(seq)  # (16, N, P, P)

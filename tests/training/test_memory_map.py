@@ -87,3 +87,31 @@ def test_npy_writer_checks_rows_and_leaves_nothing_half_written(tmp_path):
         with npy_writer(tmp_path / "c.npy", data.shape) as write:
             write(data[:, :8])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy"]
+
+
+def test_recent_in_memory_loads_are_shared_read_only_and_dropped_when_files_change(tmp_path, monkeypatch,
+                                                                                   default_dataset_root):
+    import os
+    import shutil
+
+    from descriptors.data import patch_tracks
+
+    root = tmp_path / "nhpatches"
+    for seq in ("i_a", "v_b"):
+        shutil.copytree(default_dataset_root / "nhpatches" / sorted(os.listdir(default_dataset_root / "nhpatches"))[0],
+                        root / seq)
+    first = load_tracks(HPatchesRelease(root, noisy=True), ["i_a", "v_b"], verbose=False)
+    again = load_tracks(HPatchesRelease(root, noisy=True), ["i_a", "v_b"], verbose=False)
+    assert again is first and not first.patches.flags.writeable
+    clean = load_tracks(HPatchesRelease(root), ["i_a", "v_b"], verbose=False)
+    assert clean is not first and not np.array_equal(clean.patches, first.patches)  # noisy and clean differ
+    (root / "v_b" / "ref.png").replace(root / "v_b" / "ref.tmp")  # files rewritten: the folder changes
+    (root / "v_b" / "ref.tmp").replace(root / "v_b" / "ref.png")
+    fresh = load_tracks(HPatchesRelease(root, noisy=True), ["i_a", "v_b"], verbose=False)
+    assert fresh is not first
+    np.testing.assert_array_equal(fresh.patches, first.patches)
+    monkeypatch.setattr(patch_tracks, "CACHE_MAX_BYTES", 0)
+    monkeypatch.setattr(patch_tracks, "_RECENT", {})
+    big = load_tracks(HPatchesRelease(root, noisy=True), ["i_a"], verbose=False)
+    assert load_tracks(HPatchesRelease(root, noisy=True), ["i_a"], verbose=False) is not big
+    assert big.patches.flags.writeable
