@@ -29,6 +29,7 @@ from descriptors.training.determinism import op_determinism
 from descriptors.training.distribution import (distribution_scope, multi_worker_strategy, read_tf_config,
                                                worker_run_dir)
 from descriptors.training.head_encoder import HeadTupleEncoder
+from descriptors.training.machine_info import record_machine
 from descriptors.training.optimizers import build_optimizer, build_schedule
 from descriptors.training.pk_sampling import pk_batches
 from descriptors.training.precision import float32_copy, precision_policy, rebuilt_with_policy
@@ -272,6 +273,7 @@ def train(config: TrainConfig | None = None, **overrides) -> RunResult:
     keras.utils.set_random_seed(config.seed)
     initial_denoiser, initial_descriptor = load_initial_models(config)
     run_dir = prepare_run_dir(config, default_run_dir(config), run_inputs(config))
+    record_machine(run_dir, config.deterministic)  # machine.json: what to compare when two runs' numbers differ
     try:
         with precision_policy(config.mixed_precision), op_determinism(config.deterministic):
             denoiser, descriptor, data = _train_stages(config, run_dir, initial_denoiser, initial_descriptor)

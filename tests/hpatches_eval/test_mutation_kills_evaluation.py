@@ -267,6 +267,19 @@ def test_check_pools_rejects(pools):
     assert str(error.value) == f"`pools` must be pool sizes >= 5 (integers). Received: pools={pools!r}"
 
 
+def test_prepare_checks_pools_only_for_retrieval(small):
+    """`prepare` itself rejects bad pools when retrieval is run (before any work), and ignores them otherwise."""
+    arrays, tasks_dir = small
+    for tasks in ("retrieval", "all", ("matching", "retrieval")):
+        with pytest.raises(ValueError) as error:
+            prepare(arrays, tasks_dir, split="syn", tasks=tasks, pools=(5.5,))
+        assert str(error.value) == "`pools` must be pool sizes >= 5 (integers). Received: pools=(5.5,)"
+    prepared = prepare(arrays, tasks_dir, split="syn", tasks=("verification", "matching"), pools=(5.5,))
+    assert prepared.params["retrieval_pools"] == [5] and prepared.retrieval is None
+    prepared = prepare(arrays, tasks_dir, split="syn", tasks="retrieval", pools=(6.0, 10))
+    assert prepared.params["retrieval_pools"] == [6, 10]
+
+
 def test_run_twice_same_params_prepared_unchanged(small):
     """`run` records the five task files in order once per run and leaves the prepared evaluation as it was, so a
     second run gives the same parameters; with matching only no file is recorded."""

@@ -62,6 +62,10 @@ def test_run_writes_config_logs_checkpoints_and_pipeline(tmp_path):
     log = (run / "descriptor_log.csv").read_text().strip().splitlines()
     assert log[0].startswith("epoch") and len(log) == 3
     assert (run / "pipeline" / "pipeline.json").is_file() and (run / "descriptor.keras").is_file()
+    machine = json.loads((run / "machine.json").read_text())["starts"]
+    assert len(machine) == 1 and machine[0]["keras_backend"] == keras.config.backend()
+    assert machine[0]["deterministic"] is True and machine[0]["packages"]["keras"] == keras.__version__
+    assert machine[0]["cpu"]["count"] >= 1 and isinstance(machine[0]["cpu"]["flags"], list)
     with pytest.raises(ConfigError, match="already holds a run: pass --resume"):
         train(TrainConfig(**SMALL, output_dir=str(run)))
     with pytest.raises(ConfigError, match=r"Cannot resume .* with different options \['epochs'\]"):
