@@ -67,6 +67,8 @@ HELP = {
     "miner": "mine triplets among the batch's views for a triplet-style loss (docs/losses.md)",
     "views_per_track": "K views per track in each row (PK batches) for view and mined losses",
     "temperature": "softmax temperature of supcon and ntxent",
+    "sos_weight": "weight of SOSNet's second-order similarity regulariser: added to any loss but arcface when > 0; "
+                  "with --loss sos the default is 1 (SOSNet), else 0",
     "difficulty_start": "OPMS curriculum: mining difficulty at epoch 0 (rises linearly to 1)",
     "distribute": "data-parallel training: mirrored (TensorFlow, one machine), multi_worker (TensorFlow, several "
                   "processes or machines set up by TF_CONFIG, docs/scale.md) or data_parallel (JAX)",

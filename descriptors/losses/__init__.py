@@ -23,6 +23,7 @@ from descriptors.losses.registry import (
     build_loss,
 )
 from descriptors.losses.snr import SNRTripletLoss, pairwise_snr, snr_distance, snr_triplet_loss, zero_mean_penalty
+from descriptors.losses.sos import SOSNetLoss, SOSRegularized, sos_regularizer, sosnet_first_order_loss
 from descriptors.losses.supcon import SupConLoss, supcon_per_embedding
 from descriptors.losses.triplet import (
     InTripletHardNegativeLoss,
@@ -46,6 +47,8 @@ __all__ = [
     "MinedTripletLoss",
     "NTXentLoss",
     "SNRTripletLoss",
+    "SOSNetLoss",
+    "SOSRegularized",
     "SupConLoss",
     "anchor_positive_pairs",
     "arcface_logits",
@@ -56,6 +59,8 @@ __all__ = [
     "pairwise_snr",
     "snr_distance",
     "snr_triplet_loss",
+    "sos_regularizer",
+    "sosnet_first_order_loss",
     "supcon_per_embedding",
     "zero_mean_penalty",
     "HardestInBatchLoss",

@@ -7,6 +7,7 @@ from descriptors.losses.hardnet import HardestInBatchLoss
 from descriptors.losses.mined_loss import TRIPLET_FORMS, MinedTripletLoss
 from descriptors.losses.ntxent import NTXentLoss
 from descriptors.losses.snr import SNRTripletLoss
+from descriptors.losses.sos import SOSNetLoss, SOSRegularized
 from descriptors.losses.supcon import SupConLoss
 from descriptors.losses.triplet import InTripletHardNegativeLoss, TripletMarginLoss, TripletRatioLoss
 
@@ -20,6 +21,7 @@ LOSSES = {
     "ntxent": NTXentLoss,
     "arcface": ArcFaceLoss,
     "snr": SNRTripletLoss,
+    "sos": SOSNetLoss,
 }
 
 # How many embeddings per tuple the trainer must stack into y_pred (B, K, D): 3 = triplets, 2 = pairs.
@@ -33,11 +35,12 @@ LOSS_INPUT_ARITY = {
     "ntxent": 2,
     "arcface": 2,
     "snr": 3,
+    "sos": 2,
 }
 
 # Losses that read K >= 2 views of each row (B, K, D) and take every other row as negatives; a mined triplet loss
 # is one too. NT-Xent needs exactly K = 2. ArcFace's y_pred is the cosines of `ArcFaceHead` (B, K, C).
-VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface")
+VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface", "sos")
 # Losses that `MinedTripletLoss` can apply to mined triplets (`miner` other than "none").
 MINEABLE_LOSSES = TRIPLET_FORMS
 
@@ -75,21 +78,27 @@ def build_loss(name, miner="none", **kwargs):
         raise ConfigError(f"Invalid arguments for loss {name!r} ({LOSSES[name].__name__}): {error}") from error
 
 
-def build_configured_loss(name, miner="none", margin=1.0, distance="l2", temperature=0.1):
+def build_configured_loss(name, miner="none", margin=1.0, distance="l2", temperature=0.1, sos_weight=None):
     """The loss of a training config: passes each loss only the options it has.
 
-    margin: triplet-style losses, hardest_in_batch, contrastive (ArcFace keeps its angular margin 0.5 rad);
-    distance: triplet losses and hardest_in_batch (mined: "l2"/"sql2"); temperature: supcon, ntxent.
+    margin: triplet-style losses, hardest_in_batch, contrastive, sos (ArcFace keeps its angular margin 0.5 rad);
+    distance: triplet losses and hardest_in_batch (mined: "l2"/"sql2"); temperature: supcon, ntxent;
+    sos_weight: SOSNet's regulariser weight for ``name="sos"`` (None: 1.0); for any other loss a weight > 0 wraps
+    it in `SOSRegularized` (None or 0: the loss alone).
     """
+    if name == "sos":
+        return build_loss("sos", margin=margin, sos_weight=1.0 if sos_weight is None else sos_weight)
     if miner != "none":
         options = {"margin": margin} if name == "snr" else {"margin": margin, "distance": distance}
-        return build_loss(name, miner=miner, **options)
-    options = {
-        "triplet_ratio": {"distance": distance},
-        "contrastive": {"margin": margin},
-        "supcon": {"temperature": temperature},
-        "ntxent": {"temperature": temperature},
-        "arcface": {},
-        "snr": {"margin": margin},
-    }.get(name, {"margin": margin, "distance": distance})
-    return build_loss(name, **options)
+        loss = build_loss(name, miner=miner, **options)
+    else:
+        options = {
+            "triplet_ratio": {"distance": distance},
+            "contrastive": {"margin": margin},
+            "supcon": {"temperature": temperature},
+            "ntxent": {"temperature": temperature},
+            "arcface": {},
+            "snr": {"margin": margin},
+        }.get(name, {"margin": margin, "distance": distance})
+        loss = build_loss(name, **options)
+    return SOSRegularized(loss, sos_weight=sos_weight) if sos_weight else loss

@@ -18,8 +18,8 @@ INPUTS = ("noisy", "clean")
 DENOISERS = ("none", "shallow_unet", "full_unet", "coursework_shallow_unet")
 DESCRIPTORS = ("hardnet", "l2net", "coursework_baseline", "sosnet", "tfeat")
 LOSSES = ("hardest_in_batch", "triplet_margin", "triplet_ratio", "in_triplet_hard_negative",
-          "contrastive", "supcon", "ntxent", "arcface", "snr")
-VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface")  # (B, K>=2, D) views
+          "contrastive", "supcon", "ntxent", "arcface", "snr", "sos")
+VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface", "sos")  # (B, K>=2, D) views
 MINED_LOSSES = ("triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "snr")  # work with --miner
 MINERS = ("none", "batch_hard", "semi_hard", "distance_weighted", "opms")
 DISTRIBUTE = ("none", "mirrored", "data_parallel", "multi_worker")
@@ -76,6 +76,7 @@ class TrainConfig(ConfigIO):
     miner: str = "none"
     views_per_track: int = 2
     temperature: float = 0.1
+    sos_weight: float | None = None
     difficulty_start: float = 0.2
     distribute: str = "none"
     mixed_precision: str = "off"
@@ -127,6 +128,12 @@ class TrainConfig(ConfigIO):
             raise ConfigError(f"`views_per_track` > 2 needs a view loss {VIEW_LOSSES} or a --miner. "
                               f"Received: loss={self.loss!r}, miner={self.miner!r}")
         _check_choice("distance", self.distance, DISTANCES)
+        if self.loss == "sos" and self.distance != "l2":
+            raise ConfigError(f"loss='sos' (SOSNet) works on L2 distances: use distance='l2'. "
+                              f"Received: distance={self.distance!r}")
+        if self.loss == "arcface" and self.sos_weight:
+            raise ConfigError("`sos_weight` regularises descriptor pairs, but ArcFace's outputs are class cosines. "
+                              f"Received: loss='arcface', sos_weight={self.sos_weight!r}")
         if self.loss == "hardest_in_batch" and self.distance == "mean_squared":
             raise ConfigError("loss='hardest_in_batch' supports distance 'l2' or 'sql2'. Received: distance='mean_squared'")
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -162,7 +169,7 @@ class TrainConfig(ConfigIO):
             # A warm start may keep its descriptor as is (epochs=0, e.g. for a joint fine-tune only).
             "epochs": ">= 0" if self.init_from is not None else ">= 1",
             "batch_size": ">= 2", "tuples_per_epoch": ">= 1", "val_tuples": ">= 1", "views_per_track": "[2, 16]",
-            "temperature": "> 0", "difficulty_start": "[0, 1]", "joint_epochs": ">= 0", "joint_learning_rate": "> 0",
+            "temperature": "> 0", "sos_weight": ">= 0", "difficulty_start": "[0, 1]", "joint_epochs": ">= 0", "joint_learning_rate": "> 0",
             "seed": SEED_RANGE, "verbose": "[0, 2]",
         }
 

@@ -231,7 +231,8 @@ def _jit(config):
 
 def _loss_for(config):
     """The configured loss (each loss gets only the options it has; see `build_configured_loss`)."""
-    return build_configured_loss(config.loss, config.miner, config.margin, config.distance, config.temperature)
+    return build_configured_loss(config.loss, config.miner, config.margin, config.distance, config.temperature,
+                                 config.sos_weight)
 
 
 def _plan(config, num_tracks, count, batch_size, arity, rng):
