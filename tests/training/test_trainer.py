@@ -30,7 +30,8 @@ def train_tracks(default_dataset_root):
     return load_tracks(source, splits["default"]["train"][:4], verbose=False)
 
 
-@pytest.mark.parametrize("loss_name", ["hardest_in_batch", "triplet_margin", "in_triplet_hard_negative"])
+# One loss per sampling path (pair batches, random triplets); every loss's values are oracle-tested in tests/losses.
+@pytest.mark.parametrize("loss_name", ["hardest_in_batch", "triplet_margin"])
 def test_training_steps_lower_the_loss_on_real_patches(train_tracks, loss_name):
     keras.utils.set_random_seed(0)
     arity = 2 if loss_name == "hardest_in_batch" else 3
