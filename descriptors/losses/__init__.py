@@ -11,6 +11,7 @@ from descriptors.losses.distances import (
 from descriptors.losses.arcface import ArcFaceHead, ArcFaceLoss, arcface_logits
 from descriptors.losses.contrastive import ContrastiveLoss, contrastive_pair_loss
 from descriptors.losses.hardnet import HardestInBatchLoss, hardest_in_batch_loss
+from descriptors.losses.hynet import HyNetLoss, hybrid_distance, hynet_triplet_loss
 from descriptors.losses.mined_loss import TRIPLET_FORMS, MinedTripletLoss
 from descriptors.losses.miners import MINERS, anchor_positive_pairs, distance_weighted_negatives, mine_negatives
 from descriptors.losses.ntxent import NTXentLoss
@@ -64,11 +65,14 @@ __all__ = [
     "supcon_per_embedding",
     "zero_mean_penalty",
     "HardestInBatchLoss",
+    "HyNetLoss",
     "InTripletHardNegativeLoss",
     "TripletMarginLoss",
     "TripletRatioLoss",
     "build_loss",
     "hardest_in_batch_loss",
+    "hybrid_distance",
+    "hynet_triplet_loss",
     "in_triplet_hard_negative_loss",
     "pairwise_l2",
     "pairwise_squared_l2",

@@ -4,6 +4,7 @@ from descriptors.errors import ConfigError
 from descriptors.losses.arcface import ArcFaceLoss
 from descriptors.losses.contrastive import ContrastiveLoss
 from descriptors.losses.hardnet import HardestInBatchLoss
+from descriptors.losses.hynet import HyNetLoss
 from descriptors.losses.mined_loss import TRIPLET_FORMS, MinedTripletLoss
 from descriptors.losses.ntxent import NTXentLoss
 from descriptors.losses.snr import SNRTripletLoss
@@ -22,6 +23,7 @@ LOSSES = {
     "arcface": ArcFaceLoss,
     "snr": SNRTripletLoss,
     "sos": SOSNetLoss,
+    "hynet": HyNetLoss,
 }
 
 # How many embeddings per tuple the trainer must stack into y_pred (B, K, D): 3 = triplets, 2 = pairs.
@@ -36,11 +38,12 @@ LOSS_INPUT_ARITY = {
     "arcface": 2,
     "snr": 3,
     "sos": 2,
+    "hynet": 2,
 }
 
 # Losses that read K >= 2 views of each row (B, K, D) and take every other row as negatives; a mined triplet loss
 # is one too. NT-Xent needs exactly K = 2. ArcFace's y_pred is the cosines of `ArcFaceHead` (B, K, C).
-VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface", "sos")
+VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface", "sos", "hynet")
 # Losses that `MinedTripletLoss` can apply to mined triplets (`miner` other than "none").
 MINEABLE_LOSSES = TRIPLET_FORMS
 
@@ -81,13 +84,15 @@ def build_loss(name, miner="none", **kwargs):
 def build_configured_loss(name, miner="none", margin=1.0, distance="l2", temperature=0.1, sos_weight=None):
     """The loss of a training config: passes each loss only the options it has.
 
-    margin: triplet-style losses, hardest_in_batch, contrastive, sos (ArcFace keeps its angular margin 0.5 rad);
+    margin: triplet-style losses, hardest_in_batch, contrastive, sos, hynet (ArcFace keeps its angular margin 0.5 rad);
     distance: triplet losses and hardest_in_batch (mined: "l2"/"sql2"); temperature: supcon, ntxent;
     sos_weight: SOSNet's regulariser weight for ``name="sos"`` (None: 1.0); for any other loss a weight > 0 wraps
     it in `SOSRegularized` (None or 0: the loss alone).
     """
     if name == "sos":
         return build_loss("sos", margin=margin, sos_weight=1.0 if sos_weight is None else sos_weight)
+    if name == "hynet":
+        return build_loss("hynet", margin=margin, sos_weight=sos_weight or 0.0)
     if miner != "none":
         options = {"margin": margin} if name == "snr" else {"margin": margin, "distance": distance}
         loss = build_loss(name, miner=miner, **options)

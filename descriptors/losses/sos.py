@@ -79,14 +79,14 @@ def sos_regularizer(anchor, positive, knn=8, min_distance=HARDNET_MIN_DISTANCE):
     return ops.sqrt(ops.sum(ops.square(difference), axis=1) + SOS_EPSILON)
 
 
-def sosnet_first_order_loss(anchor, positive, margin=1.0, min_distance=HARDNET_MIN_DISTANCE):
-    """SOSNet's quadratic hardest-in-batch hinge ``max(0, margin + d(a_i, p_i) - d_neg_i)^2`` per pair.
+def hardest_negatives(anchor, positive, min_distance=HARDNET_MIN_DISTANCE):
+    """``(d(a_i, p_i), d_neg_i)`` per pair: SOSNet's and HyNet's hardest negative.
 
     ``d_neg_i`` is the smallest of: row i of ``L`` and of ``LR``, column i of ``R`` and of ``LR``, each at the
     entry chosen on the detached, diagonal- and duplicate-penalised distances (the gradient flows through it).
 
     Shape:
-        anchor (B, D), positive (B, D) -> (B,).
+        anchor (B, D), positive (B, D) -> ((B,), (B,)).
     """
     left, right, across = pairwise_l2(anchor, anchor), pairwise_l2(positive, positive), pairwise_l2(anchor, positive)
 
@@ -98,16 +98,27 @@ def sosnet_first_order_loss(anchor, positive, margin=1.0, min_distance=HARDNET_M
         ops.minimum(hardest_in_rows(left), hardest_in_rows(across)),
         ops.minimum(hardest_in_rows(ops.transpose(right)), hardest_in_rows(ops.transpose(across))),
     )
-    return ops.square(ops.relu(margin + ops.diagonal(across) - negative))
+    return ops.diagonal(across), negative
 
 
-def _check_knn(knn, owner):
+def sosnet_first_order_loss(anchor, positive, margin=1.0, min_distance=HARDNET_MIN_DISTANCE):
+    """SOSNet's quadratic hardest-in-batch hinge ``max(0, margin + d(a_i, p_i) - d_neg_i)^2`` per pair
+    (`hardest_negatives`).
+
+    Shape:
+        anchor (B, D), positive (B, D) -> (B,).
+    """
+    positive_distance, negative = hardest_negatives(anchor, positive, min_distance)
+    return ops.square(ops.relu(margin + positive_distance - negative))
+
+
+def check_knn(knn, owner):
     if isinstance(knn, bool) or not isinstance(knn, int) or knn < 1:
         raise ConfigError(f"`knn` of {owner} must be an integer >= 1. Received: knn={knn!r}")
     return knn
 
 
-def _check_weight(weight, owner):
+def check_sos_weight(weight, owner):
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0 or weight == float("inf"):
         raise ConfigError(f"`sos_weight` of {owner} must be a finite number >= 0. Received: sos_weight={weight!r}")
     return float(weight)
@@ -141,8 +152,8 @@ class SOSNetLoss(EmbeddingLoss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.margin = check_margin(margin, owner)
-        self.knn = _check_knn(knn, owner)
-        self.sos_weight = _check_weight(sos_weight, owner)
+        self.knn = check_knn(knn, owner)
+        self.sos_weight = check_sos_weight(sos_weight, owner)
         if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
             raise ConfigError(f"`min_distance` of {owner} must be a number >= 0. Received: min_distance={min_distance!r}")
         self.min_distance = float(min_distance)
@@ -187,8 +198,8 @@ class SOSRegularized(EmbeddingLoss):
         if not isinstance(loss, keras.losses.Loss):
             raise ConfigError(f"`loss` of SOSRegularized must be a keras Loss. Received: {type(loss).__name__}")
         self.loss = loss
-        self.sos_weight = _check_weight(sos_weight, type(self).__name__)
-        self.knn = _check_knn(knn, type(self).__name__)
+        self.sos_weight = check_sos_weight(sos_weight, type(self).__name__)
+        self.knn = check_knn(knn, type(self).__name__)
 
     def call(self, y_true, y_pred):
         anchor, positive = unstack_embeddings(y_pred, type(self).__name__, minimum=2)[:2]

@@ -5,8 +5,10 @@ Importing this package registers every custom class, so `keras.saving.load_model
 
 from descriptors.models.base import PATCH_SIZE, ConfigModel
 from descriptors.models.coursework_baseline import CourseworkBaseline
+from descriptors.models.frn import FilterResponseNormalization, ThresholdedLinearUnit
 from descriptors.models.full_unet import FullUNet
 from descriptors.models.hardnet import HardNet
+from descriptors.models.hynet import HyNet
 from descriptors.models.l2net import L2Net
 from descriptors.models.layers import L2Normalization, PatchStandardization, PixelClip
 from descriptors.models.pipeline import DescriptorPipeline, prepare_patches
@@ -22,8 +24,10 @@ __all__ = [
     "DENOISERS",
     "DESCRIPTORS",
     "DescriptorPipeline",
+    "FilterResponseNormalization",
     "FullUNet",
     "HardNet",
+    "HyNet",
     "L2Net",
     "L2Normalization",
     "PatchStandardization",
@@ -31,6 +35,7 @@ __all__ = [
     "SOSNet",
     "ShallowUNet",
     "TFeatDescriptor",
+    "ThresholdedLinearUnit",
     "build_denoiser",
     "build_descriptor",
     "prepare_patches",

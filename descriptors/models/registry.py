@@ -4,6 +4,7 @@ from descriptors.errors import ConfigError
 from descriptors.models.coursework_baseline import CourseworkBaseline
 from descriptors.models.full_unet import FullUNet
 from descriptors.models.hardnet import HardNet
+from descriptors.models.hynet import HyNet
 from descriptors.models.l2net import L2Net
 from descriptors.models.shallow_unet import ShallowUNet
 from descriptors.models.sosnet import SOSNet
@@ -16,6 +17,7 @@ DESCRIPTORS = {
     "coursework_baseline": (CourseworkBaseline, {}),
     "sosnet": (SOSNet, {}),
     "tfeat": (TFeatDescriptor, {}),
+    "hynet": (HyNet, {}),
 }
 DENOISERS = {
     # The coursework layout with the two fixes: 0..1 internal scale and noise (residual) prediction.

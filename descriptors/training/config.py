@@ -16,10 +16,10 @@ DATA_SOURCES = ("default", "hpatches", "nhpatches")  # or a path to a dataset bu
 BROWN_PREFIX = "brown:"  # data="brown:PATH/liberty": a Brown / UBC PhotoTour subset folder
 INPUTS = ("noisy", "clean")
 DENOISERS = ("none", "shallow_unet", "full_unet", "coursework_shallow_unet")
-DESCRIPTORS = ("hardnet", "l2net", "coursework_baseline", "sosnet", "tfeat")
+DESCRIPTORS = ("hardnet", "l2net", "coursework_baseline", "sosnet", "tfeat", "hynet")
 LOSSES = ("hardest_in_batch", "triplet_margin", "triplet_ratio", "in_triplet_hard_negative",
-          "contrastive", "supcon", "ntxent", "arcface", "snr", "sos")
-VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface", "sos")  # (B, K>=2, D) views
+          "contrastive", "supcon", "ntxent", "arcface", "snr", "sos", "hynet")
+VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface", "sos", "hynet")  # (B, K>=2, D) views
 MINED_LOSSES = ("triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "snr")  # work with --miner
 MINERS = ("none", "batch_hard", "semi_hard", "distance_weighted", "opms")
 DISTRIBUTE = ("none", "mirrored", "data_parallel", "multi_worker")
@@ -128,8 +128,8 @@ class TrainConfig(ConfigIO):
             raise ConfigError(f"`views_per_track` > 2 needs a view loss {VIEW_LOSSES} or a --miner. "
                               f"Received: loss={self.loss!r}, miner={self.miner!r}")
         _check_choice("distance", self.distance, DISTANCES)
-        if self.loss == "sos" and self.distance != "l2":
-            raise ConfigError(f"loss='sos' (SOSNet) works on L2 distances: use distance='l2'. "
+        if self.loss in ("sos", "hynet") and self.distance != "l2":
+            raise ConfigError(f"loss={self.loss!r} works on L2 distances: use distance='l2'. "
                               f"Received: distance={self.distance!r}")
         if self.loss == "arcface" and self.sos_weight:
             raise ConfigError("`sos_weight` regularises descriptor pairs, but ArcFace's outputs are class cosines. "

@@ -1,4 +1,4 @@
-"""Bad SOSNet options of `python -m descriptors.train`: exit 2 and one line naming the option, before any work."""
+"""Bad SOSNet / HyNet options of `python -m descriptors.train`: exit 2 and one line naming the option, before any work."""
 
 import pytest
 from bad_input_harness import BadInput
@@ -8,7 +8,9 @@ OUT = ["--output-dir", "{tmp}/run", "--no-evaluate"]
 
 CASES = [
     BadInput("sos-on-squared-distances", M, ["--loss", "sos", "--distance", "sql2", *OUT], 2,
-             r"loss='sos' \(SOSNet\) works on L2 distances.*distance='sql2'"),
+             r"loss='sos' works on L2 distances.*distance='sql2'"),
+    BadInput("hynet-on-mean-squared-distances", M, ["--loss", "hynet", "--distance", "mean_squared", *OUT], 2,
+             r"loss='hynet' works on L2 distances.*distance='mean_squared'"),
     BadInput("sos-weight-negative", M, ["--sos-weight", "-0.5", *OUT], 2, r"sos_weight.*>= 0.*-0.5"),
     BadInput("sos-weight-with-arcface", M, ["--loss", "arcface", "--sos-weight", "1", *OUT], 2,
              r"`sos_weight` regularises descriptor pairs.*arcface"),

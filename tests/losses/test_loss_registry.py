@@ -14,10 +14,10 @@ def test_names_classes_and_arity():
     original = {"triplet_margin": TripletMarginLoss, "triplet_ratio": TripletRatioLoss,
                 "in_triplet_hard_negative": InTripletHardNegativeLoss, "hardest_in_batch": HardestInBatchLoss}
     assert {name: LOSSES[name] for name in original} == original
-    assert sorted(LOSSES) == sorted([*original, "contrastive", "supcon", "ntxent", "arcface", "snr", "sos"])
+    assert sorted(LOSSES) == sorted([*original, "contrastive", "supcon", "ntxent", "arcface", "snr", "sos", "hynet"])
     assert LOSS_INPUT_ARITY == {"triplet_margin": 3, "triplet_ratio": 3, "in_triplet_hard_negative": 3,
                                 "hardest_in_batch": 2, "contrastive": 2, "supcon": 2, "ntxent": 2, "arcface": 2,
-                                "snr": 3, "sos": 2}
+                                "snr": 3, "sos": 2, "hynet": 2}
 
 
 def test_build_with_kwargs():
@@ -28,7 +28,7 @@ def test_build_with_kwargs():
 
 def test_errors():
     with pytest.raises(ConfigError, match=r"`name` must be one of the loss names \['arcface', 'contrastive', "
-                                          r"'hardest_in_batch', 'in_triplet_hard_negative', 'ntxent', 'snr', "
+                                          r"'hardest_in_batch', 'hynet', 'in_triplet_hard_negative', 'ntxent', 'snr', "
                                           r"'sos', 'supcon', 'triplet_margin', 'triplet_ratio'\]\. "
                                           r"Received: name='circle'"):
         build_loss("circle")

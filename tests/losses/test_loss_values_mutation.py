@@ -94,6 +94,7 @@ DEFAULT_CONFIGS = {
     "arcface": {"name": "arcface_loss", "scale": 30.0, "margin": 0.5},
     "snr": {"name": "snr_triplet_loss", "margin": 1.0, "regularization": 0.01},
     "sos": {"name": "sosnet_loss", "margin": 1.0, "knn": 8, "sos_weight": 1.0, "min_distance": 0.008},
+    "hynet": {"name": "hynet_loss", "margin": 1.2, "alpha": 2.0, "sos_weight": 0.0, "knn": 8, "min_distance": 0.008},
 }
 
 

@@ -6,7 +6,7 @@ from descriptors.models.registry import DENOISERS, DESCRIPTORS, build_denoiser, 
 
 
 def test_descriptor_names_and_kwargs():
-    assert sorted(DESCRIPTORS) == ["coursework_baseline", "hardnet", "l2net", "sosnet", "tfeat"]
+    assert sorted(DESCRIPTORS) == ["coursework_baseline", "hardnet", "hynet", "l2net", "sosnet", "tfeat"]
     assert type(build_descriptor("coursework_baseline")) is CourseworkBaseline
     assert type(build_descriptor("l2net", descriptor_dim=8)) is L2Net
     hardnet = build_descriptor("hardnet", descriptor_dim=8, dropout=0.1)
@@ -29,7 +29,7 @@ def test_denoiser_presets():
     ("builder", "name", "match"),
     [
         (build_descriptor, "sift", r"`name` must be one of the descriptor names \['coursework_baseline', 'hardnet', "
-                                   r"'l2net', 'sosnet', 'tfeat'\]\. Received: name='sift'"),
+                                   r"'hynet', 'l2net', 'sosnet', 'tfeat'\]\. Received: name='sift'"),
         (build_denoiser, "dncnn", r"`name` must be one of the denoiser names \['coursework_shallow_unet', "
                                   r"'full_unet', 'shallow_unet'\]\. Received: name='dncnn'"),
     ],
