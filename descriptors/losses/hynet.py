@@ -18,7 +18,8 @@ from keras import ops
 from descriptors.errors import ConfigError
 from descriptors.losses.base import EmbeddingLoss, check_margin, unstack_embeddings
 from descriptors.losses.hardnet import HARDNET_MIN_DISTANCE
-from descriptors.losses.sos import check_knn, check_sos_weight, hardest_negatives, sos_regularizer
+from descriptors.losses.sos import (check_knn, check_min_distance, check_sos_weight, hardest_negatives,
+                                   sos_regularizer)
 
 
 def hybrid_distance(distance, alpha=2.0):
@@ -70,9 +71,7 @@ class HyNetLoss(EmbeddingLoss):
         self.alpha = float(alpha)
         self.sos_weight = check_sos_weight(sos_weight, owner)
         self.knn = check_knn(knn, owner)
-        if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
-            raise ConfigError(f"`min_distance` of {owner} must be a number >= 0. Received: min_distance={min_distance!r}")
-        self.min_distance = float(min_distance)
+        self.min_distance = check_min_distance(min_distance, owner)
 
     def call(self, y_true, y_pred):
         anchor, positive = unstack_embeddings(y_pred, type(self).__name__, minimum=2)[:2]

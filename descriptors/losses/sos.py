@@ -118,6 +118,12 @@ def check_knn(knn, owner):
     return knn
 
 
+def check_min_distance(min_distance, owner):
+    if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
+        raise ConfigError(f"`min_distance` of {owner} must be a number >= 0. Received: min_distance={min_distance!r}")
+    return float(min_distance)
+
+
 def check_sos_weight(weight, owner):
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0 or weight == float("inf"):
         raise ConfigError(f"`sos_weight` of {owner} must be a finite number >= 0. Received: sos_weight={weight!r}")
@@ -154,9 +160,7 @@ class SOSNetLoss(EmbeddingLoss):
         self.margin = check_margin(margin, owner)
         self.knn = check_knn(knn, owner)
         self.sos_weight = check_sos_weight(sos_weight, owner)
-        if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
-            raise ConfigError(f"`min_distance` of {owner} must be a number >= 0. Received: min_distance={min_distance!r}")
-        self.min_distance = float(min_distance)
+        self.min_distance = check_min_distance(min_distance, owner)
 
     def call(self, y_true, y_pred):
         anchor, positive = unstack_embeddings(y_pred, type(self).__name__, minimum=2)[:2]

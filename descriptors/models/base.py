@@ -6,7 +6,11 @@ Each subclass builds its graph in `__init__` and hands `inputs`, `outputs` and i
 `Backbone` pattern) instead of a plain `Functional`.
 """
 
+import copy
+
 import keras
+
+from descriptors.errors import ConfigError
 
 PATCH_SIZE = 32
 MODEL_KWARGS = frozenset({"name", "trainable"})
@@ -45,3 +49,22 @@ class ConfigModel(keras.Model):
 def patch_input(name="patches"):
     """The input of every model: float32 pixels on the 0..255 scale, shape (B, 32, 32, 1)."""
     return keras.Input(shape=(PATCH_SIZE, PATCH_SIZE, 1), dtype="float32", name=name)
+
+
+def check_descriptor_dim(owner: str, descriptor_dim) -> int:
+    """Raises ConfigError unless ``descriptor_dim`` is a positive integer; returns it."""
+    if isinstance(descriptor_dim, bool) or not isinstance(descriptor_dim, int) or descriptor_dim < 1:
+        raise ConfigError(f"`descriptor_dim` of {owner} must be a positive integer. "
+                          f"Received: descriptor_dim={descriptor_dim!r}")
+    return descriptor_dim
+
+
+def initializer_factory(owner: str, kernel_initializer):
+    """A function returning a fresh Keras initializer from ``kernel_initializer`` (a name or config dict) at each
+    call, so that layers never share one initializer object; raises ConfigError for an unknown initializer."""
+    try:
+        keras.initializers.get(copy.deepcopy(kernel_initializer))
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"`kernel_initializer` of {owner} must be a Keras initializer name or config dict. "
+                          f"Received: kernel_initializer={kernel_initializer!r}") from error
+    return lambda: keras.initializers.get(copy.deepcopy(kernel_initializer))

@@ -5,7 +5,7 @@ import copy
 import keras
 
 from descriptors.errors import ConfigError
-from descriptors.models.base import ConfigModel, patch_input
+from descriptors.models.base import ConfigModel, check_descriptor_dim, initializer_factory, patch_input
 from descriptors.models.frn import FilterResponseNormalization, ThresholdedLinearUnit
 from descriptors.models.l2net import check_flag
 from descriptors.models.layers import L2Normalization
@@ -48,18 +48,12 @@ class HyNet(ConfigModel):
     def __init__(self, descriptor_dim=128, dropout=0.2, conv_bias=True, bn_epsilon=1e-5, bn_momentum=0.9,
                  kernel_initializer="he_uniform", pytorch_compatible=False, **kwargs):
         owner = type(self).__name__
-        if isinstance(descriptor_dim, bool) or not isinstance(descriptor_dim, int) or descriptor_dim < 1:
-            raise ConfigError(f"`descriptor_dim` of {owner} must be a positive integer. "
-                              f"Received: descriptor_dim={descriptor_dim!r}")
+        check_descriptor_dim(owner, descriptor_dim)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ConfigError(f"`dropout` of {owner} must be in [0, 1). Received: dropout={dropout!r}")
         check_flag(owner, "conv_bias", conv_bias)
         check_flag(owner, "pytorch_compatible", pytorch_compatible)
-        try:
-            keras.initializers.get(copy.deepcopy(kernel_initializer))
-        except (ValueError, TypeError) as error:
-            raise ConfigError(f"`kernel_initializer` of {owner} must be a Keras initializer name or config dict. "
-                              f"Received: kernel_initializer={kernel_initializer!r}") from error
+        initializer = initializer_factory(owner, kernel_initializer)
 
         inputs = patch_input()
         x = FilterResponseNormalization(name="frn0")(inputs)
@@ -70,13 +64,13 @@ class HyNet(ConfigModel):
                 x = keras.layers.ZeroPadding2D(1, name=f"pad{index}")(x)
                 padding = "valid"
             x = keras.layers.Conv2D(filters, 3, strides=stride, padding=padding, use_bias=conv_bias,
-                                    kernel_initializer=keras.initializers.get(copy.deepcopy(kernel_initializer)),
+                                    kernel_initializer=initializer(),
                                     name=f"conv{index}")(x)
             x = FilterResponseNormalization(name=f"frn{index}")(x)
             x = ThresholdedLinearUnit(name=f"tlu{index}")(x)
         x = keras.layers.Dropout(dropout, name="dropout")(x)
         x = keras.layers.Conv2D(descriptor_dim, 8, padding="valid", use_bias=False,
-                                kernel_initializer=keras.initializers.get(copy.deepcopy(kernel_initializer)),
+                                kernel_initializer=initializer(),
                                 name="conv7")(x)
         x = keras.layers.BatchNormalization(center=False, scale=False, epsilon=bn_epsilon, momentum=bn_momentum,
                                             name="bn7")(x)

@@ -5,7 +5,7 @@ import copy
 import keras
 
 from descriptors.errors import ConfigError
-from descriptors.models.base import ConfigModel, patch_input
+from descriptors.models.base import ConfigModel, check_descriptor_dim, initializer_factory, patch_input
 from descriptors.models.l2net import check_flag
 from descriptors.models.layers import L2Normalization, PatchStandardization
 from descriptors.models.sosnet import INSTANCE_NORM_EPSILON
@@ -41,22 +41,13 @@ class TFeatDescriptor(ConfigModel):
     def __init__(self, descriptor_dim=128, filters=(32, 64), normalize=False, kernel_initializer="glorot_uniform",
                  **kwargs):
         owner = type(self).__name__
-        if isinstance(descriptor_dim, bool) or not isinstance(descriptor_dim, int) or descriptor_dim < 1:
-            raise ConfigError(f"`descriptor_dim` of {owner} must be a positive integer. "
-                              f"Received: descriptor_dim={descriptor_dim!r}")
+        check_descriptor_dim(owner, descriptor_dim)
         filters = tuple(filters) if isinstance(filters, (list, tuple)) else filters
         if not (isinstance(filters, tuple) and len(filters) == 2
                 and all(isinstance(f, int) and not isinstance(f, bool) and f > 0 for f in filters)):
             raise ConfigError(f"`filters` of {owner} must be two positive integers. Received: filters={filters!r}")
         check_flag(owner, "normalize", normalize)
-        try:
-            keras.initializers.get(copy.deepcopy(kernel_initializer))
-        except (ValueError, TypeError) as error:
-            raise ConfigError(f"`kernel_initializer` of {owner} must be a Keras initializer name or config dict. "
-                              f"Received: kernel_initializer={kernel_initializer!r}") from error
-
-        def initializer():
-            return keras.initializers.get(copy.deepcopy(kernel_initializer))
+        initializer = initializer_factory(owner, kernel_initializer)
 
         inputs = patch_input()
         x = PatchStandardization(epsilon=INSTANCE_NORM_EPSILON, epsilon_placement="variance",

@@ -10,23 +10,14 @@ from descriptors.errors import ConfigError
 from descriptors.losses import HyNetLoss, hybrid_distance
 from descriptors.losses.registry import build_configured_loss
 
-from test_sos import _cdist, _views, oracle as sos_oracle
+from test_sos import _views, reference_orders
+from test_sos import oracle as sos_oracle
 
 
-def oracle(anchor, positive, margin=1.2, alpha=2.0, dist_th=0.008):
-    a, p = anchor.astype(np.float64), positive.astype(np.float64)
-    n = len(a)
-    big_l, big_r, big_lr = _cdist(a, a), _cdist(p, p), _cdist(a, p)
-    eye = np.eye(n)
-
-    def ranked(d):
-        d = d + 2 * eye
-        return d + 2 * (d <= dist_th)
-
-    i_l = np.argsort(ranked(big_l), axis=1, kind="stable")[:, 0]
-    i_r = np.argsort(ranked(big_r), axis=0, kind="stable")[0, :]
-    i_lr = np.argsort(ranked(big_lr), axis=1, kind="stable")[:, 0]
-    i_rl = np.argsort(ranked(big_lr), axis=0, kind="stable")[0, :]
+def oracle(anchor, positive, margin=1.2, alpha=2.0):
+    big_l, big_r, big_lr, i_l, i_r, i_lr, i_rl = reference_orders(anchor, positive)
+    i_l, i_r, i_lr, i_rl = i_l[:, 0], i_r[0, :], i_lr[:, 0], i_rl[0, :]
+    n = len(anchor)
     index = np.arange(n)
     candidates = np.stack([big_l[index, i_l], big_r[i_r, index], big_lr[index, i_lr], big_lr[i_rl, index]])
     hardest = np.sort(candidates, axis=0)[0]

@@ -16,21 +16,27 @@ def _cdist(x, y):
     return np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(-1))
 
 
-def oracle(anchor, positive, margin=1.0, knn=8):
-    """(first-order per pair, SOSR per pair), float64, literally as the reference computes them."""
+def reference_orders(anchor, positive):
+    """(L, R, LR, argsorts of L by row, of R by column, of LR by row and by column) as the reference computes
+    them: float64 distances; the diagonal pushed back by 2, then entries still <= 0.008 by 2 more."""
     a, p = anchor.astype(np.float64), positive.astype(np.float64)
-    n = len(a)
     big_l, big_r, big_lr = _cdist(a, a), _cdist(p, p), _cdist(a, p)
-    eye = np.eye(n)
+    eye = np.eye(len(a))
 
     def ranked(d):
         d = d + 2 * eye
         return d + 2 * (d <= DIST_TH)
 
-    i_l = np.argsort(ranked(big_l), axis=1, kind="stable")
-    i_r = np.argsort(ranked(big_r), axis=0, kind="stable")
-    i_lr = np.argsort(ranked(big_lr), axis=1, kind="stable")
-    i_rl = np.argsort(ranked(big_lr), axis=0, kind="stable")
+    return (big_l, big_r, big_lr, np.argsort(ranked(big_l), axis=1, kind="stable"),
+            np.argsort(ranked(big_r), axis=0, kind="stable"), np.argsort(ranked(big_lr), axis=1, kind="stable"),
+            np.argsort(ranked(big_lr), axis=0, kind="stable"))
+
+
+def oracle(anchor, positive, margin=1.0, knn=8):
+    """(first-order per pair, SOSR per pair), float64, literally as the reference computes them."""
+    big_l, big_r, big_lr, i_l, i_r, i_lr, i_rl = reference_orders(anchor, positive)
+    n = len(anchor)
+    eye = np.eye(n)
     first = np.empty(n)
     for i in range(n):
         negative = min(big_l[i, i_l[i, 0]], big_r[i_r[0, i], i], big_lr[i, i_lr[i, 0]], big_lr[i_rl[0, i], i])
