@@ -127,6 +127,15 @@ def _cache_key(source, sequences):
 
 
 def _loaded_tracks(source, sequences: tuple[str, ...], verbose: bool) -> PatchTracks:
+    if hasattr(source, "num_patches"):  # one array filled in place: peak memory one copy plus one sequence
+        counts = [source.num_patches(seq) for seq in sequences]
+        patches, start = None, 0
+        for block in _track_blocks(source, sequences, counts, verbose):
+            if patches is None:
+                patches = np.empty((sum(counts), *block.shape[1:]), np.uint8)
+            patches[start:start + len(block)] = block
+            start += len(block)
+        return PatchTracks(patches=patches, sequence_index=_sequence_index(counts), sequences=sequences)
     blocks = []
     for seq in tqdm(sequences, desc="loading patches", disable=not verbose, leave=False):
         views = source.load_sequence(seq)  # (16, N, P, P)
@@ -140,18 +149,26 @@ def _sequence_index(counts) -> np.ndarray:
     return np.concatenate([np.full(count, i, dtype=np.int32) for i, count in enumerate(counts)])
 
 
+def _track_blocks(source, sequences, counts, verbose):
+    """Yields each sequence's tracks (N, 16, P, P), checked against ``counts``, with a progress bar."""
+    for count, seq in zip(counts, tqdm(sequences, desc="loading patches", disable=not verbose, leave=False)):
+        block = np.swapaxes(source.load_sequence(seq), 0, 1)
+        if len(block) != count:
+            raise ValueError(f"{seq!r}: load_sequence gave {len(block)} tracks, num_patches {count}")
+        yield block
+
+
 def _stored_tracks(source, sequences: tuple[str, ...], store: Path, verbose: bool) -> PatchTracks:
     if not hasattr(source, "num_patches"):
         raise ValueError(f"`store` needs a source with num_patches(seq). Received: {type(source).__name__}")
     counts = [source.num_patches(seq) for seq in sequences]
-    first = np.swapaxes(source.load_sequence(sequences[0]), 0, 1)
+    blocks = _track_blocks(source, sequences, counts, verbose)
+    first = next(blocks)
     with npy_writer(store, (sum(counts), *first.shape[1:])) as write:
-        for i, seq in enumerate(tqdm(sequences, desc="loading patches", disable=not verbose, leave=False)):
-            block = first if i == 0 else np.swapaxes(source.load_sequence(seq), 0, 1)
-            if len(block) != counts[i]:
-                raise ValueError(f"{seq!r}: load_sequence gave {len(block)} tracks, num_patches {counts[i]}")
+        write(first)
+        del first
+        for block in blocks:
             write(block)
-            first = block = None
     patches = np.load(store, mmap_mode="r")
     return PatchTracks(patches=patches, sequence_index=_sequence_index(counts), sequences=sequences)
 
