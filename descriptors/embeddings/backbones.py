@@ -12,7 +12,8 @@ from descriptors.errors import ConfigError
 
 # name -> (class, preset keyword arguments, smallest input side). Caller keyword arguments override the preset.
 BACKBONES = {
-    **{net: (PatchNetEmbedder, {"net": net}, 8) for net in PATCH_NETS},
+    # The patch descriptors, images resized to 32x32; "tfeat" is the resizable TFeat below (the same layers).
+    **{net: (PatchNetEmbedder, {"net": net}, 8) for net in PATCH_NETS if net != "tfeat"},
     "tfeat": (TFeat, {}, 18),
     "simnet": (SimNet, {}, 32),
     **{app: (ApplicationEmbedder, {"application": app}, APPLICATION_MIN_SIDE) for app in APPLICATIONS},
@@ -23,8 +24,8 @@ def build_backbone(name, input_shape=(32, 32, 1), embedding_dim=128, weights=Non
     """Builds an image embedding backbone by name.
 
     Args:
-        name: one of `sorted(BACKBONES)`: "l2net", "hardnet" (patch nets of `descriptors.models`, images resized to
-            32x32), "tfeat", "simnet", "resnet50", "efficientnetv2_b0", "mobilenetv3_small", "densenet121".
+        name: one of `sorted(BACKBONES)`: "l2net", "hardnet", "sosnet", "hynet" (patch nets of
+            `descriptors.models`, images resized to 32x32), "tfeat", "simnet", "resnet50", "efficientnetv2_b0", "mobilenetv3_small", "densenet121".
         input_shape: (H, W, C) of the images. Defaults to (32, 32, 1).
         embedding_dim: embedding dimension E. Defaults to 128.
         weights: None (random init, the default) or a local weights file path; never a download.

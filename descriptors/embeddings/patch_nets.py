@@ -1,4 +1,5 @@
-"""`PatchNetEmbedder`: the 32x32 patch descriptors of `descriptors.models` (L2-Net, HardNet) as image backbones."""
+"""`PatchNetEmbedder`: the 32x32 patch descriptors of `descriptors.models` (L2-Net, HardNet, SOSNet, HyNet, TFeat)
+as image backbones."""
 
 import keras
 
@@ -14,18 +15,20 @@ from descriptors.errors import ConfigError
 from descriptors.models.base import PATCH_SIZE
 from descriptors.models.registry import DESCRIPTORS, build_descriptor
 
-PATCH_NETS = ("l2net", "hardnet")
+PATCH_NETS = ("l2net", "hardnet", "sosnet", "hynet", "tfeat")
+UNIT_NORM_OPTIONS = {"tfeat": {"normalize": True}}  # TFeat's published output is not normalised
 
 
 @keras.saving.register_keras_serializable(package="descriptors")
 class PatchNetEmbedder(EmbeddingBackbone):
-    """An L2-Net or HardNet descriptor (from `descriptors.models`) applied to whole images.
+    """A patch descriptor of `descriptors.models` (L2-Net, HardNet, SOSNet, HyNet, TFeat) applied to whole images.
 
     The image is resized to 32x32 (bilinear) and averaged to one channel when it has three, then the unchanged
-    patch network runs with `descriptor_dim = embedding_dim`; its output is already L2-normalised.
+    patch network runs with `descriptor_dim = embedding_dim`; its output is L2-normalised (TFeat's with
+    ``normalize=True``, unless ``net_options`` says otherwise).
 
     Args:
-        net: "l2net" or "hardnet". Defaults to "hardnet".
+        net: one of `PATCH_NETS`. Defaults to "hardnet".
         input_shape: (H, W, C), H and W >= 8, C in (1, 3). Defaults to (32, 32, 1).
         embedding_dim: embedding dimension E. Defaults to 128.
         weights: None (random init) or a local `.keras` / `.weights.h5` file of the patch network (e.g. a trained
@@ -47,7 +50,7 @@ class PatchNetEmbedder(EmbeddingBackbone):
             raise ConfigError(f"`net` of {owner} must be one of {PATCH_NETS}. Received: net={net!r}")
         input_shape = check_input_shape(owner, input_shape)
         weights = check_weights(owner, weights)
-        net_options = dict(net_options or {})
+        net_options = {**UNIT_NORM_OPTIONS.get(net, {}), **dict(net_options or {})}
         patch_net = build_descriptor(net, descriptor_dim=embedding_dim, **net_options)
         if weights is not None:
             load_local_weights(patch_net, weights)

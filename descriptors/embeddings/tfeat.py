@@ -1,4 +1,5 @@
-"""`TFeat`: the shallow TFeat network (Balntas et al., BMVC 2016) as an image backbone."""
+"""`TFeat`: the shallow TFeat network (Balntas et al., BMVC 2016) as an image backbone, on the layers of the patch
+descriptor `descriptors.models.TFeatDescriptor` (`tfeat_trunk`)."""
 
 import keras
 
@@ -12,6 +13,7 @@ from descriptors.embeddings.base import (
 from descriptors.embeddings.heads import check_head_options, embedding_head
 from descriptors.errors import ConfigError
 from descriptors.models.layers import PatchStandardization
+from descriptors.models.tfeat import tfeat_trunk
 
 
 @keras.saving.register_keras_serializable(package="descriptors")
@@ -47,10 +49,7 @@ class TFeat(EmbeddingBackbone):
         weights = check_weights(owner, weights)
         inputs = image_input(input_shape)
         x = PatchStandardization(name="standardization")(inputs)
-        x = keras.layers.Conv2D(filters[0], 7, activation="tanh", name="conv1")(x)
-        x = keras.layers.MaxPooling2D(2, name="pool1")(x)
-        x = keras.layers.Conv2D(filters[1], 6, activation="tanh", name="conv2")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
+        x = tfeat_trunk(x, filters)
         outputs = embedding_head(x, embedding_dim, pooling="none", normalize=normalize, activation="tanh")
         arguments = {"input_shape": input_shape, "embedding_dim": embedding_dim, "filters": list(filters),
                      "normalize": normalize, "weights": weights}

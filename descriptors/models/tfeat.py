@@ -11,6 +11,24 @@ from descriptors.models.layers import L2Normalization, PatchStandardization
 from descriptors.models.sosnet import INSTANCE_NORM_EPSILON
 
 
+def tfeat_trunk(x, filters=(32, 64), initializer=None):
+    """TFeat's layers after its input normalisation: Conv 7x7 + tanh, max-pool 2, Conv 6x6 + tanh, flatten.
+
+    Shared by `TFeatDescriptor` and the image backbone `descriptors.embeddings.TFeat` (layer names ``conv1``,
+    ``pool1``, ``conv2``, ``flatten``).
+
+    Args:
+        x: a (B, H, W, C) tensor, H and W >= 18.
+        filters: filters of the two convolutions.
+        initializer: a function returning a fresh kernel initializer (None: Keras' default).
+    """
+    fresh = initializer or (lambda: "glorot_uniform")
+    x = keras.layers.Conv2D(filters[0], 7, activation="tanh", kernel_initializer=fresh(), name="conv1")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+    x = keras.layers.Conv2D(filters[1], 6, activation="tanh", kernel_initializer=fresh(), name="conv2")(x)
+    return keras.layers.Flatten(name="flatten")(x)
+
+
 @keras.saving.register_keras_serializable(package="descriptors")
 class TFeatDescriptor(ConfigModel):
     """TFeat: instance norm, Conv 7x7 + tanh, max-pool 2, Conv 6x6 + tanh, flatten, Dense(D) + tanh.
@@ -20,7 +38,7 @@ class TFeatDescriptor(ConfigModel):
     598,816 weights. The input layer is PyTorch's `InstanceNorm2d(affine=False)`. The Dense layer reads the
     8x8x64 map in Keras' (H, W, C) order; `descriptors.convert` reorders PyTorch's (C, H, W) weights for it, so
     converted weights give the original outputs. The image-embedding backbone `descriptors.embeddings.TFeat` is
-    a separate, resizable variant.
+    a resizable variant on the same layers (`tfeat_trunk`).
 
     Args:
         descriptor_dim: output dimension D. Defaults to 128.
@@ -52,10 +70,7 @@ class TFeatDescriptor(ConfigModel):
         inputs = patch_input()
         x = PatchStandardization(epsilon=INSTANCE_NORM_EPSILON, epsilon_placement="variance",
                                  name="instance_normalization")(inputs)
-        x = keras.layers.Conv2D(filters[0], 7, activation="tanh", kernel_initializer=initializer(), name="conv1")(x)
-        x = keras.layers.MaxPooling2D(2, name="pool1")(x)
-        x = keras.layers.Conv2D(filters[1], 6, activation="tanh", kernel_initializer=initializer(), name="conv2")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
+        x = tfeat_trunk(x, filters, initializer)
         outputs = keras.layers.Dense(descriptor_dim, activation="tanh", kernel_initializer=initializer(),
                                      name="dense")(x)
         if normalize:

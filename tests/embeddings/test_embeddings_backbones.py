@@ -13,6 +13,8 @@ from descriptors.errors import ConfigError
 LIGHT = {
     "l2net": {},
     "hardnet": {},
+    "sosnet": {},
+    "hynet": {},
     "tfeat": {"filters": (8, 16)},
     "simnet": {"deep_filters": (8, 16), "shallow_filters": 8},
     "mobilenetv3_small": {"application_options": {"alpha": 0.75, "minimalistic": True}},
@@ -131,3 +133,18 @@ def test_bad_backbone_arguments_raise(tmp_path):
         from descriptors.embeddings.layers import ApplicationPreprocessing
 
         ApplicationPreprocessing("inception")
+
+
+def test_patch_embedder_runs_the_registered_patch_descriptor(rng):
+    """The embedder holds no copy: its inner network is `descriptors.models`' own, TFeat made unit-norm."""
+    from descriptors.embeddings.patch_nets import PatchNetEmbedder
+    from descriptors.models import TFeatDescriptor
+
+    embedder = PatchNetEmbedder(net="tfeat", input_shape=(32, 32, 1), embedding_dim=8)
+    inner = [layer for layer in embedder.layers if isinstance(layer, TFeatDescriptor)]
+    assert len(inner) == 1 and inner[0].normalize is True
+    images = rng.uniform(0, 255, (3, 32, 32, 1)).astype(np.float32)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(embedder(images)),
+                                  keras.ops.convert_to_numpy(inner[0](images)))
+    assert PatchNetEmbedder(net="tfeat", embedding_dim=8, net_options={"normalize": False}).net_options == {
+        "normalize": False}
