@@ -24,7 +24,8 @@ from hpatches_eval.cli_contract import EXIT_INTERRUPTED, OneLineArgumentParser, 
 PROG = "python -m descriptors.embed"
 
 HELP = {
-    "data": "digits or faces (offline, bundled with scikit-learn / scikit-image) or an image folder root/<class>/<image>",
+    "data": "digits or faces (offline, bundled with scikit-learn / scikit-image), an image folder root/<class>/<image>, "
+            "or cifar:DIR (CIFAR-10/100 in the binary format, train and test batches together)",
     "image_size": "side the images are resized to",
     "channels": "1 (gray) or 3 (RGB)",
     "max_images": "use at most this many images (stratified) for quick runs",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from descriptors.embeddings.augmentation import parse_policy
 from descriptors.embeddings.backbones import BACKBONES
+from descriptors.embeddings.cifar import CIFAR_PREFIX, check_cifar_data
 from descriptors.embeddings.default_data import DEFAULT_DATASETS
 from descriptors.embeddings.metrics import MAP_DEFINITIONS
 from descriptors.errors import ConfigError
@@ -78,8 +79,11 @@ class EmbedConfig(ConfigIO):
 
     def __post_init__(self):
         check_fields(self, BOUNDS)
-        if self.data not in DEFAULT_DATASETS and not (self.data and Path(self.data).is_dir()):
-            raise ConfigError(f"`data` must be one of {DEFAULT_DATASETS} or an image folder. Received: data={self.data!r}")
+        if isinstance(self.data, str) and self.data.startswith(CIFAR_PREFIX):
+            check_cifar_data(self.data)
+        elif self.data not in DEFAULT_DATASETS and not (self.data and Path(self.data).is_dir()):
+            raise ConfigError(f"`data` must be one of {DEFAULT_DATASETS}, an image folder or cifar:DIR (CIFAR-10/100 "
+                              f"binary). Received: data={self.data!r}")
         _choice("backbone", self.backbone, tuple(sorted(BACKBONES)))
         _choice("loss", self.loss, tuple(sorted(LOSSES)))
         _choice("miner", self.miner, ("none",) + tuple(MINERS))

@@ -20,6 +20,7 @@ import numpy as np
 from descriptors.embeddings.augmentation import Augmenter
 from descriptors.embeddings.backbones import build_backbone
 from descriptors.embeddings.config import EmbedConfig
+from descriptors.embeddings.cifar import CIFAR_PREFIX, check_cifar_data, read_cifar_binary
 from descriptors.embeddings.default_data import DEFAULT_DATASETS, load_default_images
 from descriptors.embeddings.image_folder import load_image_folder
 from descriptors.embeddings.images import LabelledImages
@@ -54,11 +55,15 @@ def default_run_dir(config: EmbedConfig) -> Path:
 
 
 def load_data(config: EmbedConfig) -> LabelledImages:
-    """The configured image set (offline default or image folder), resized, optionally subsampled (stratified)."""
+    """The configured image set (offline default, image folder or CIFAR binary), resized, optionally subsampled
+    (stratified)."""
     if config.data in DEFAULT_DATASETS:
         data = load_default_images(config.data, config.image_size)
         if config.channels == 3:
             data = LabelledImages(np.repeat(data.images, 3, axis=-1), data.labels, data.class_names)
+    elif config.data.startswith(CIFAR_PREFIX):  # train and test batches together; the run makes its own split
+        data = read_cifar_binary(check_cifar_data(config.data), "all", image_size=config.image_size,
+                                 channels=config.channels)
     else:
         data = load_image_folder(config.data, config.image_size, config.channels, progress=bool(config.verbose))
     if config.max_images and config.max_images < len(data):
@@ -171,7 +176,8 @@ def train_embedding(config: EmbedConfig | None = None, data: LabelledImages | No
     config = config.replace(**overrides) if overrides else config
     if config.output_dir is None:
         config = config.replace(output_dir=str(default_run_dir(config)))
-    inputs = [path for path in (config.weights, None if config.data in DEFAULT_DATASETS else config.data) if path]
+    data_path = None if config.data in DEFAULT_DATASETS else config.data.removeprefix(CIFAR_PREFIX)
+    inputs = [path for path in (config.weights, data_path) if path]
     check_run_dir(config, default_run_dir(config), inputs)  # before the data is read: nothing written yet
     if data is None:
         data = load_data(config)
