@@ -6,6 +6,10 @@ batches) and prints the test metrics. Every option of `EmbedConfig` is a flag (`
 ``--config FILE`` reads a JSON file first, flags win. The run folder keeps ``config.json``, a checkpoint per
 epoch, ``embedder_log.csv``, the best ``embedder.keras`` and ``metrics.json``.
 
+``python -m descriptors.embed retrieve --model RUN --gallery DIR --queries DIR --out CSV [--top-k 5]
+[--new-identity-threshold T|auto]`` identifies query images against a labelled gallery (top-k identities, a
+"new identity" answer, MAP@k; see `descriptors.embeddings.retrieve_command`).
+
 Exit codes: 0 success; 2 bad options or inputs, found before any work (wrong types or ranges, an output folder
 that is not a run folder or cannot be written, a damaged ``state.json`` / checkpoint of the run to resume);
 1 a failure during the work (e.g. the loss became NaN or inf); 130 interrupted (continue with
@@ -89,7 +93,16 @@ def _body(argv) -> int:
 
 
 def main(argv=None) -> int:
-    """Runs the command under the contract of `hpatches_eval.cli_contract` and returns the exit status."""
+    """Runs the command under the contract of `hpatches_eval.cli_contract` and returns the exit status.
+
+    ``retrieve`` as the first argument runs `descriptors.embeddings.retrieve_command` (query-vs-gallery
+    identification) instead of training.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["retrieve"]:
+        from descriptors.embeddings.retrieve_command import main as retrieve_main
+
+        return retrieve_main(argv[1:])
     return run_command(PROG, _body, argv, usage_errors=(ConfigError, RunFolderError),
                        interrupted_hint="interrupted; continue with --resume and the same --output-dir")
 

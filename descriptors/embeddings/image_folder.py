@@ -42,6 +42,18 @@ def load_image_folder(root, image_size: int = 32, channels: int = 1, progress: b
         raise ConfigError(f"`image_size` must be a positive integer. Received: image_size={image_size!r}")
     if channels not in (1, 3):
         raise ConfigError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
+    classes, files, labels = image_folder_files(root)
+    images = read_images(files, image_size, channels, progress)
+    return LabelledImages(images, np.asarray(labels), tuple(classes))
+
+
+def image_folder_files(root) -> tuple[list[str], list[Path], list[int]]:
+    """(sorted class names, image files class by class, their class indices) of `root/<class>/<image>`.
+
+    Raises:
+        DataFormatError: no class folder, or a class without images.
+    """
+    root = Path(root)
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise DataFormatError(f"{root} has no class sub-folders; expected root/<class>/<image>.")
@@ -52,6 +64,16 @@ def load_image_folder(root, image_size: int = 32, channels: int = 1, progress: b
             raise DataFormatError(f"Class folder {root / name} holds no image ({', '.join(IMAGE_EXTENSIONS)}).")
         files += members
         labels += [label] * len(members)
+    return classes, files, labels
+
+
+def read_images(files, image_size: int = 32, channels: int = 1, progress: bool = False) -> np.ndarray:
+    """Reads image files as gray (`channels=1`) or RGB (`channels=3`), resized to `image_size` x `image_size` (area
+    when shrinking, bilinear when growing); returns uint8 (N, image_size, image_size, channels).
+
+    Raises:
+        DataFormatError: an unreadable image (named).
+    """
     flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR
     images = np.empty((len(files), image_size, image_size, channels), dtype=np.uint8)
     for index, path in enumerate(tqdm(files, desc="images", disable=not progress)):
@@ -63,4 +85,10 @@ def load_image_folder(root, image_size: int = 32, channels: int = 1, progress: b
         shrink = min(image.shape[:2]) > image_size
         image = cv2.resize(image, (image_size, image_size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
         images[index] = image.reshape(image_size, image_size, channels)
-    return LabelledImages(images, np.asarray(labels), tuple(classes))
+    return images
+
+
+def image_files(root) -> list[Path]:
+    """The image files directly in `root` (sorted; hidden files skipped), for an unlabelled folder of images."""
+    return sorted(p for p in Path(root).iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS)
