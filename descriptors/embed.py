@@ -39,7 +39,8 @@ HELP = {
     "loss": "a loss of descriptors.losses (triplet losses get (anchor, positive, negative) rows)",
     "margin": "loss margin (default: the loss's own)",
     "loss_options": "JSON object of extra loss arguments (e.g. {\"temperature\": 0.1} for supcon)",
-    "miner": "mine triplets inside each PK batch for a triplet-style loss (none = (anchor, positive, negative) rows)",
+    "miner": "mine triplets inside each PK batch for a triplet-style loss (none = (anchor, positive, negative) rows), "
+             "or opms_pairs: SimNet's easy-to-hard pair curriculum for --loss contrastive",
     "p": "classes per batch",
     "k": "images per class in a batch",
     "batches_per_epoch": "PK batches per epoch",
@@ -58,10 +59,11 @@ def build_parser() -> OneLineArgumentParser:
     from descriptors.embeddings.config import EmbedConfig
     from descriptors.embeddings.metrics import MAP_DEFINITIONS
     from descriptors.losses.miners import MINERS
-    from descriptors.losses.registry import LOSSES
+    from descriptors.losses.registry import LOSSES, PAIR_MINERS
     from descriptors.training.config import OPTIMIZERS, SCHEDULES
 
-    choices = {"backbone": sorted(BACKBONES), "loss": sorted(LOSSES), "miner": ("none",) + tuple(MINERS), "optimizer": OPTIMIZERS,
+    choices = {"backbone": sorted(BACKBONES), "loss": sorted(LOSSES), "miner": ("none",) + tuple(MINERS) + PAIR_MINERS,
+               "optimizer": OPTIMIZERS,
                "schedule": SCHEDULES, "map_definition": MAP_DEFINITIONS, "channels": (1, 3)}
     return config_parser(PROG, __doc__, EmbedConfig, HELP, choices)
 

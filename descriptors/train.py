@@ -64,7 +64,8 @@ HELP = {
     "resume": "continue the run in --output-dir after an interruption",
     "evaluate": "evaluate on the split's test sequences at the end",
     "distance": "descriptor distance inside the loss (mean_squared = the 2019 coursework loss)",
-    "miner": "mine triplets among the batch's views for a triplet-style loss (docs/losses.md)",
+    "miner": "mine triplets among the batch's views for a triplet-style loss, or opms_pairs: SimNet's easy-to-hard "
+             "pair curriculum for --loss contrastive (docs/losses.md)",
     "views_per_track": "K views per track in each row (PK batches) for view and mined losses",
     "temperature": "softmax temperature of supcon and ntxent",
     "sos_weight": "weight of SOSNet's second-order similarity regulariser: added to any loss but arcface when > 0; "

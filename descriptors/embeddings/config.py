@@ -17,7 +17,7 @@ from descriptors.embeddings.default_data import DEFAULT_DATASETS
 from descriptors.embeddings.metrics import MAP_DEFINITIONS
 from descriptors.errors import ConfigError
 from descriptors.losses.miners import MINERS
-from descriptors.losses.registry import LOSSES, MINEABLE_LOSSES
+from descriptors.losses.registry import LOSSES, MINEABLE_LOSSES, PAIR_MINERS
 from descriptors.training.config import OPTIMIZERS, SCHEDULES, SEED_RANGE
 from descriptors.training.config_io import ConfigIO, check_fields
 
@@ -86,8 +86,10 @@ class EmbedConfig(ConfigIO):
                               f"binary). Received: data={self.data!r}")
         _choice("backbone", self.backbone, tuple(sorted(BACKBONES)))
         _choice("loss", self.loss, tuple(sorted(LOSSES)))
-        _choice("miner", self.miner, ("none",) + tuple(MINERS))
-        if self.miner != "none" and self.loss not in MINEABLE_LOSSES:
+        _choice("miner", self.miner, ("none",) + tuple(MINERS) + PAIR_MINERS)
+        if self.miner in PAIR_MINERS and self.loss != "contrastive":
+            raise ConfigError(f"`miner={self.miner!r}` mines pairs for loss='contrastive'. Received: loss={self.loss!r}")
+        if self.miner not in ("none",) + PAIR_MINERS and self.loss not in MINEABLE_LOSSES:
             raise ConfigError(f"`miner` works with the losses {tuple(MINEABLE_LOSSES)}. Received: loss={self.loss!r}")
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)

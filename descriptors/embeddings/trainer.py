@@ -22,6 +22,7 @@ from descriptors.embeddings.backbones import build_backbone
 from descriptors.embeddings.config import EmbedConfig
 from descriptors.embeddings.cifar import CIFAR_PREFIX, check_cifar_data, read_cifar_binary
 from descriptors.embeddings.default_data import DEFAULT_DATASETS, load_default_images
+from descriptors.training.curriculum import CurriculumBatches, opms_difficulty
 from descriptors.embeddings.image_folder import load_image_folder
 from descriptors.embeddings.images import LabelledImages
 from descriptors.embeddings.metrics import evaluate_embeddings
@@ -145,8 +146,11 @@ def make_stage(config: EmbedConfig, train: LabelledImages, val: LabelledImages) 
     def batches(epoch):
         plan = _plan(config, train.labels, config.p, config.batches_per_epoch, epoch_rng(config.seed, epoch))
         seed = int(epoch_rng(config.seed, epoch, 1).integers(2**31))
-        return PKBatches(train.images, train.labels, plan, augment=augmenter if augmenter.parts else None,
-                         augment_seed=seed)
+        out = PKBatches(train.images, train.labels, plan, augment=augmenter if augmenter.parts else None,
+                        augment_seed=seed)
+        if config.miner in ("opms", "opms_pairs"):  # the OPMS curriculum: lambda rises with the epoch
+            return CurriculumBatches(out, opms_difficulty(epoch, config.epochs))
+        return out
 
     val_p = min(config.p, len(np.unique(val.labels)))
     val_plan = _plan(config, val.labels, val_p, config.val_batches, np.random.default_rng([config.seed, 99]))

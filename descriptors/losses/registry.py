@@ -7,6 +7,7 @@ from descriptors.losses.hardnet import HardestInBatchLoss
 from descriptors.losses.hynet import HyNetLoss
 from descriptors.losses.mined_loss import TRIPLET_FORMS, MinedTripletLoss
 from descriptors.losses.ntxent import NTXentLoss
+from descriptors.losses.opms_pairs import OPMSPairLoss
 from descriptors.losses.snr import SNRTripletLoss
 from descriptors.losses.sos import SOSNetLoss, SOSRegularized
 from descriptors.losses.supcon import SupConLoss
@@ -46,6 +47,8 @@ LOSS_INPUT_ARITY = {
 VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface", "sos", "hynet")
 # Losses that `MinedTripletLoss` can apply to mined triplets (`miner` other than "none").
 MINEABLE_LOSSES = TRIPLET_FORMS
+# Pair miners (SimNet's OPMS curriculum): they select pairs for the contrastive loss (`OPMSPairLoss`).
+PAIR_MINERS = ("opms_pairs",)
 
 
 def build_loss(name, miner="none", **kwargs):
@@ -55,7 +58,8 @@ def build_loss(name, miner="none", **kwargs):
         name: one of `LOSSES` ("triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "hardest_in_batch",
             "contrastive", "supcon", "ntxent", "arcface", "snr").
         miner: "none" (the loss on the sampled tuples), or a miner of `descriptors.losses.miners.MINERS`; then
-            `name` must be in `MINEABLE_LOSSES` and the result is a `MinedTripletLoss` on (B, K>=2, D) views.
+            `name` must be in `MINEABLE_LOSSES` and the result is a `MinedTripletLoss` on (B, K>=2, D) views;
+            or "opms_pairs" with ``name="contrastive"``: `OPMSPairLoss`.
         **kwargs: constructor arguments (e.g. `margin=2.0`, `distance="mean_squared"`).
 
     Returns:
@@ -67,6 +71,13 @@ def build_loss(name, miner="none", **kwargs):
     """
     if name not in LOSSES:
         raise ConfigError(f"`name` must be one of the loss names {sorted(LOSSES)}. Received: name={name!r}")
+    if miner in PAIR_MINERS:
+        if name != "contrastive":
+            raise ConfigError(f"`miner={miner!r}` mines pairs for the loss 'contrastive'. Received: name={name!r}")
+        try:
+            return OPMSPairLoss(**kwargs)
+        except TypeError as error:
+            raise ConfigError(f"Invalid arguments for the {miner} contrastive loss: {error}") from error
     if miner != "none":
         if name not in MINEABLE_LOSSES:
             raise ConfigError(f"`miner` works with the losses {list(MINEABLE_LOSSES)}. Received: name={name!r}, "
@@ -94,7 +105,8 @@ def build_configured_loss(name, miner="none", margin=1.0, distance="l2", tempera
     if name == "hynet":
         return build_loss("hynet", margin=margin, sos_weight=sos_weight or 0.0)
     if miner != "none":
-        options = {"margin": margin} if name == "snr" else {"margin": margin, "distance": distance}
+        options = {"margin": margin} if name == "snr" or miner in PAIR_MINERS else {"margin": margin,
+                                                                                    "distance": distance}
         loss = build_loss(name, miner=miner, **options)
     else:
         options = {

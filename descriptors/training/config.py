@@ -21,7 +21,7 @@ LOSSES = ("hardest_in_batch", "triplet_margin", "triplet_ratio", "in_triplet_har
           "contrastive", "supcon", "ntxent", "arcface", "snr", "sos", "hynet")
 VIEW_LOSSES = ("hardest_in_batch", "contrastive", "supcon", "ntxent", "arcface", "sos", "hynet")  # (B, K>=2, D) views
 MINED_LOSSES = ("triplet_margin", "triplet_ratio", "in_triplet_hard_negative", "snr")  # work with --miner
-MINERS = ("none", "batch_hard", "semi_hard", "distance_weighted", "opms")
+MINERS = ("none", "batch_hard", "semi_hard", "distance_weighted", "opms", "opms_pairs")
 DISTRIBUTE = ("none", "mirrored", "data_parallel", "multi_worker")
 MIXED_PRECISION = ("off", "float16", "bfloat16")
 JIT_COMPILE = ("auto", "on", "off")
@@ -117,7 +117,9 @@ class TrainConfig(ConfigIO):
         if self.deterministic and self.jit_compile == "on":
             raise ConfigError("`jit_compile='on'` needs deterministic=False (XLA has no deterministic mode here): "
                               "pass --no-deterministic. Received: deterministic=True, jit_compile='on'")
-        if self.miner != "none" and self.loss not in MINED_LOSSES:
+        if self.miner == "opms_pairs" and self.loss != "contrastive":
+            raise ConfigError(f"`miner='opms_pairs'` mines pairs for loss='contrastive'. Received: loss={self.loss!r}")
+        if self.miner not in ("none", "opms_pairs") and self.loss not in MINED_LOSSES:
             raise ConfigError(f"`miner` works with the losses {MINED_LOSSES}. Received: loss={self.loss!r}")
         if self.miner != "none" and self.distance == "mean_squared":
             raise ConfigError("A mined loss supports distance 'l2' or 'sql2'. Received: distance='mean_squared'")

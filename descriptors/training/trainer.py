@@ -207,7 +207,7 @@ def _descriptor_stage(config, name, patches: np.ndarray, train_ids, val_ids, mak
                      epoch_rng(config.seed, epoch))
         augment_seed = int(epoch_rng(config.seed, epoch, 1).integers(2**31)) if config.augment else None
         out = TupleBatches(patches, plan, config.batch_size, augment_seed=augment_seed, track_ids=train_ids)
-        if config.miner == "opms":  # the curriculum's lambda rides in y_true: a pure function of the epoch
+        if config.miner in ("opms", "opms_pairs"):  # the curriculum's lambda rides in y_true (a function of the epoch)
             return CurriculumBatches(out, opms_difficulty(epoch, epochs, config.difficulty_start))
         return out
 
