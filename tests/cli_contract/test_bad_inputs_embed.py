@@ -58,7 +58,7 @@ CASES = [
     BadInput("embed-config-epochs-float", M, ["--config", "{in}/c.json"], 2,
              r"`epochs` must be an integer >= 1\. Received: epochs=2\.0 \(float\)",
              setup=_config_file({"epochs": 2.0})),
-    BadInput("embed-data-missing", M, ["--data", "{in}/nope"], 2, r"`data` must be one of .* or an image folder"),
+    BadInput("embed-data-missing", M, ["--data", "{in}/nope"], 2, r"`data` must be one of .* an image folder or cifar:DIR"),
     BadInput("embed-weights-missing", M, ["--weights", "{in}/none.keras"], 2, r"`weights` must be a local file"),
     BadInput("embed-output-dir-is-a-file", M, ["--output-dir", "{in}/file"], 2,
              r"`--output-dir` must be a folder, but .*file' is an existing file", setup=_files),
