@@ -7,7 +7,7 @@ pairs are ranked by hardness (quantile q in [0, 1]); with the epoch's difficulty
 with q in ``[lambda * (1 - window), lambda * (1 - window) + window]``: the easiest ``window`` of them at
 lambda = 0, the hardest at lambda = 1. The kept pairs get the contrastive loss (``d^2`` for positives,
 ``max(0, margin - d)^2`` for negatives), positives and negatives averaged separately and summed (the two kinds
-weigh the same). lambda rides in ``y_true[:, 1]`` (`descriptors.training.curriculum.CurriculumBatches`, a pure
+weigh the same). lambda rides in ``y_true[:, 1]`` (the trainers' curriculum batches, a pure
 function of the epoch), so resumed runs mine as uninterrupted ones.
 
 This is the published pair curriculum, unlike the triplet miner ``opms`` of `descriptors.losses.miners`, which
