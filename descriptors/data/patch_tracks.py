@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import mmap
 import os
 from pathlib import Path
 
@@ -169,8 +170,25 @@ def _stored_tracks(source, sequences: tuple[str, ...], store: Path, verbose: boo
         del first
         for block in blocks:
             write(block)
-    patches = np.load(store, mmap_mode="r")
-    return PatchTracks(patches=patches, sequence_index=_sequence_index(counts), sequences=sequences)
+    return PatchTracks(patches=open_random_access(store), sequence_index=_sequence_index(counts),
+                       sequences=sequences)
+
+
+def open_random_access(path) -> np.memmap:
+    """A ``.npy`` file memory-mapped read-only, with the kernel told that reads are random (``MADV_RANDOM``: no
+    read-ahead of neighbouring disk pages for the scattered tracks of a batch).
+
+    The resident size still counts the pages the kernel maps around each touched page when they are already cached
+    (Linux "fault-around": measured ~128 KB per random touch of a freshly written file, with or without the
+    advice); those are clean page cache that the kernel drops under memory pressure, not the process's own memory
+    (see the anonymous RSS in docs/performance.md).
+    """
+    patches = np.load(path, mmap_mode="r")
+    advise = getattr(getattr(patches, "_mmap", None), "madvise", None)
+    if advise is not None and hasattr(mmap, "MADV_RANDOM"):
+        with contextlib.suppress(OSError, ValueError):
+            advise(mmap.MADV_RANDOM)
+    return patches
 
 
 @contextlib.contextmanager

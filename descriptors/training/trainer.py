@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from descriptors.data.patch_tracks import PatchTracks, load_tracks, npy_writer
+from descriptors.data.patch_tracks import PatchTracks, load_tracks, npy_writer, open_random_access
 from descriptors.errors import ConfigError
 from descriptors.losses.arcface import ArcFaceHead
 from descriptors.losses.registry import build_configured_loss
@@ -163,7 +163,7 @@ def denoise_tracks(denoiser, tracks: PatchTracks, batch_size: int = 1024, verbos
             denoised = keras.ops.convert_to_numpy(denoiser.predict_on_batch(batch))
             write(start, np.clip(np.rint(denoised[..., 0]), 0, 255).astype(np.uint8))
     if store is not None:
-        out = np.load(store, mmap_mode="r")
+        out = open_random_access(store)
     return tracks.with_patches(out.reshape(tracks.patches.shape))
 
 
