@@ -6,7 +6,7 @@ tests/conftest.py, which uses the active backend's autodiff). The losses and the
 slowest of the two folders: the command-line and bad-input tests of `descriptors.average` (argument plumbing and
 file checks around the weighted mean, which itself does run on JAX), and `test_loss_composition_training.py` (a
 loss-falls-while-training check; every loss value and gradient is checked on JAX by the other loss tests), and
-the model tests of `JAX_SKIPPED_MODEL_TESTS`.
+the tests of `JAX_SKIPPED_MODEL_TESTS` and `JAX_SKIPPED_LOSS_TESTS`.
 """
 
 import importlib.util
@@ -34,10 +34,22 @@ JAX_SKIPPED_MODEL_TESTS = (
     "test_tsne_visualization.py",  # a numpy/matplotlib plot
     "test_meta_embedding.py::test_save_load_round_trip_with_pipelines",
     "test_weight_averaging.py::test_a_one_hot_weight_reproduces_that_member",
+    "test_hynet.py::test_layout_weights_and_scale_invariance",  # layout; FRN/TLU math runs on JAX
+    "test_hynet.py::test_save_load_round_trip",
+)
+# Loss tests left out on JAX: more oracle cases of a loss whose other cases run there, and trainer plumbing.
+JAX_SKIPPED_LOSS_TESTS = (
+    "test_sos.py::test_sosr_and_first_order_equal_the_reference[12-1]",
+    "test_sos.py::test_sosr_and_first_order_equal_the_reference[6-8]",
+    "test_sos.py::test_sosr_and_first_order_equal_the_reference[24-8]",
+    "test_hynet_loss.py::test_hybrid_triplet_equals_the_reference[20-1.2-2.0]",
+    "test_hynet_loss.py::test_hybrid_triplet_equals_the_reference[5-2.0-1.0]",
+    "test_opms_pairs.py::test_image_trainer_batches_carry_a_rising_difficulty",
 )
 
 GROUPS = {
-    "losses": ["tests/losses", "--ignore=tests/losses/test_loss_composition_training.py"],
+    "losses": ["tests/losses", "--ignore=tests/losses/test_loss_composition_training.py",
+               *(f"--deselect=tests/losses/{test}" for test in JAX_SKIPPED_LOSS_TESTS)],
     "models": ["tests/models",
                *(f"--deselect=tests/models/{test}" for test in JAX_SKIPPED_MODEL_TESTS),
                "--deselect=tests/models/test_weight_averaging.py::test_bad_inputs_are_refused_with_the_reason",
@@ -55,4 +67,4 @@ def test_pass_on_jax(group):
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     last = done.stdout.strip().splitlines()[-1]
-    assert " passed" in last and "deselected" in last if group == "models" else " passed" in last, last
+    assert " passed" in last and "deselected" in last, last
