@@ -8,10 +8,8 @@ messages.
 """
 
 import json
-import struct
 import time
 import warnings
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +26,7 @@ from hpatches_eval.task_files import TaskFiles
 from hpatches_eval.tasks.matching import evaluate_matching
 from hpatches_eval.tasks.retrieval import POOL_SIZES, evaluate_retrieval
 from hpatches_eval.tasks.verification import evaluate_verification
+from test_hpatches_cli import write_png
 
 SEQUENCES = ["i_s0", "v_s1", "i_s2", "v_s3"]  # the test sequences of `make_synthetic`'s split "syn"
 
@@ -38,16 +37,7 @@ def small(synthetic):
     return synthetic(sizes=(9, 7, 8, 6), n_pairs=40, n_queries=8, n_distractors=12)
 
 
-def _write_png_header(path: Path, width: int, height: int) -> None:
-    """A valid 8-bit greyscale PNG of zeros (`check_patch_counts` reads its size only)."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    raw = b"".join(b"\x00" + bytes(width) for _ in range(height))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+_write_png_header = write_png  # a valid 8-bit greyscale PNG of zeros (its size is what is read)
 
 
 def _oracle(arrays, tasks_dir, distance, ap, pools):
