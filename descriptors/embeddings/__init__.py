@@ -27,7 +27,9 @@ from descriptors.embeddings.patch_nets import PatchNetEmbedder
 from descriptors.embeddings.pk_batches import PKBatches, pk_to_triplets, plan_pk_batches
 from descriptors.embeddings.results import results_table
 from descriptors.embeddings.simnet import SimNet
+from descriptors.embeddings.swin import SwinTransformer
 from descriptors.embeddings.tfeat import TFeat
+from descriptors.embeddings.vit import VisionTransformer
 
 __all__ = [
     "APPLICATIONS",
@@ -42,7 +44,9 @@ __all__ = [
     "POLICIES",
     "PatchNetEmbedder",
     "SimNet",
+    "SwinTransformer",
     "TFeat",
+    "VisionTransformer",
     "build_backbone",
     "embedding_head",
     "evaluate_embeddings",

@@ -36,7 +36,7 @@ class ApplicationEmbedder(EmbeddingBackbone):
     The trunk is built with `weights=None` (random init). A local weights file of the trunk (e.g. the ImageNet
     `*_notop.h5` downloaded once by hand) can be given as `weights`; it must match the input channels. The input
     is 0..255 pixels; the preprocessing the application expects runs inside the graph (`ApplicationPreprocessing`).
-    No ViT is offered: no Keras vision-transformer library (keras-hub) is installed in this project.
+    The transformers are our own compact implementations: `VisionTransformer` (vit.py), `SwinTransformer` (swin.py).
 
     Args:
         application: one of "resnet50", "efficientnetv2_b0", "mobilenetv3_small", "densenet121".

@@ -7,7 +7,9 @@ Every backbone maps float32 pixels (B, H, W, C) on 0..255 to (B, E) embeddings, 
 from descriptors.embeddings.applications import APPLICATION_MIN_SIDE, APPLICATIONS, ApplicationEmbedder
 from descriptors.embeddings.patch_nets import PATCH_NETS, PatchNetEmbedder
 from descriptors.embeddings.simnet import SimNet
+from descriptors.embeddings.swin import SwinTransformer
 from descriptors.embeddings.tfeat import TFeat
+from descriptors.embeddings.vit import VisionTransformer
 from descriptors.errors import ConfigError
 
 # name -> (class, preset keyword arguments, smallest input side). Caller keyword arguments override the preset.
@@ -17,6 +19,9 @@ BACKBONES = {
     "tfeat": (TFeat, {}, 18),
     "simnet": (SimNet, {}, 32),
     **{app: (ApplicationEmbedder, {"application": app}, APPLICATION_MIN_SIDE) for app in APPLICATIONS},
+    # Our own compact transformers (keras-hub is not installed); the min sides are those of the default sizes.
+    "vit": (VisionTransformer, {}, 4),  # H, W multiples of patch_size (4)
+    "swin": (SwinTransformer, {}, 4),  # H, W multiples of 4 whose stage maps split into 4x4 windows (e.g. 32)
 }
 
 
@@ -25,7 +30,8 @@ def build_backbone(name, input_shape=(32, 32, 1), embedding_dim=128, weights=Non
 
     Args:
         name: one of `sorted(BACKBONES)`: "l2net", "hardnet", "sosnet", "hynet" (patch nets of
-            `descriptors.models`, images resized to 32x32), "tfeat", "simnet", "resnet50", "efficientnetv2_b0", "mobilenetv3_small", "densenet121".
+            `descriptors.models`, images resized to 32x32), "tfeat", "simnet", "resnet50", "efficientnetv2_b0",
+            "mobilenetv3_small", "densenet121", "vit" (`VisionTransformer`), "swin" (`SwinTransformer`).
         input_shape: (H, W, C) of the images. Defaults to (32, 32, 1).
         embedding_dim: embedding dimension E. Defaults to 128.
         weights: None (random init, the default) or a local weights file path; never a download.
@@ -51,3 +57,26 @@ def build_backbone(name, input_shape=(32, 32, 1), embedding_dim=128, weights=Non
                    weights=weights)
     except TypeError as error:  # an unknown keyword argument
         raise ConfigError(f"Invalid arguments for backbone {name!r} ({cls.__name__}): {error}") from error
+
+
+def check_backbone_input(name, input_shape, options=None):
+    """Checks, building nothing, that backbone `name` with `options` can take images of `input_shape`.
+
+    Only the backbones whose class has a `check_input(input_shape, options)` classmethod (the transformers, whose
+    input sides must be multiples of their patch / window sizes) are checked here; the others check their input
+    shape when built.
+
+    Args:
+        name: a key of `BACKBONES`.
+        input_shape: (H, W, C) of the images.
+        options: the extra constructor arguments (e.g. {"patch_size": 8}). Defaults to None (none).
+
+    Raises:
+        ConfigError: unknown name, or an input shape the backbone cannot take (naming the value and the rule).
+    """
+    if name not in BACKBONES:
+        raise ConfigError(f"`name` must be one of the backbone names {sorted(BACKBONES)}. Received: name={name!r}")
+    cls, preset, _ = BACKBONES[name]
+    check = getattr(cls, "check_input", None)
+    if check is not None:
+        check(tuple(input_shape), {**preset, **dict(options or {})})

@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from descriptors.embeddings.augmentation import parse_policy
-from descriptors.embeddings.backbones import BACKBONES
+from descriptors.embeddings.backbones import BACKBONES, check_backbone_input
 from descriptors.embeddings.cifar import CIFAR_PREFIX, check_cifar_data
 from descriptors.embeddings.default_data import DEFAULT_DATASETS
 from descriptors.embeddings.metrics import MAP_DEFINITIONS
@@ -91,10 +91,14 @@ class EmbedConfig(ConfigIO):
             raise ConfigError(f"`miner={self.miner!r}` mines pairs for loss='contrastive'. Received: loss={self.loss!r}")
         if self.miner not in ("none",) + PAIR_MINERS and self.loss not in MINEABLE_LOSSES:
             raise ConfigError(f"`miner` works with the losses {tuple(MINEABLE_LOSSES)}. Received: loss={self.loss!r}")
+        if self.loss == "ntxent" and self.k != 2:
+            raise ConfigError("`k` must be 2 with loss='ntxent' (NT-Xent reads exactly two images of each class "
+                              f"per row). Received: k={self.k!r}")
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("map_definition", self.map_definition, MAP_DEFINITIONS)
         _choice("channels", self.channels, (1, 3))
+        check_backbone_input(self.backbone, (self.image_size, self.image_size, self.channels), self.backbone_options)
         parse_policy(self.augment)
         if self.max_images is not None and self.max_images < 2 * self.p:
             raise ConfigError(f"`max_images` must be at least 2 * p. Received: max_images={self.max_images!r}")

@@ -47,6 +47,8 @@ CASES = [
              r"`magnitude` must be a finite number in \(0, 1\]\. Received: magnitude=2\.0"),
     BadInput("embed-channels", M, ["--channels", "2"], 2, r"argument --channels: invalid choice: 2"),
     BadInput("embed-max-images-below-2p", M, ["--max-images", "5"], 2, r"`max_images` must be at least 2 \* p"),
+    BadInput("embed-ntxent-needs-two-views", M, ["--loss", "ntxent", "--k", "4"], 2,
+             r"`k` must be 2 with loss='ntxent'.*Received: k=4"),
     BadInput("embed-backbone-options-not-object", M, ["--backbone-options", "[1]"], 2,
              r"argument --backbone-options: must be a JSON object"),
     BadInput("embed-config-augment-bool", M, ["--config", "{in}/c.json"], 2,

@@ -120,7 +120,7 @@ def test_config_checks(tmp_path):
     with pytest.raises(ConfigError, match="`data` must be one of .*Received: data='mnist'"):
         EmbedConfig(data="mnist")
     with pytest.raises(ConfigError, match=r"`backbone` must be one of"):
-        EmbedConfig(backbone="vit")
+        EmbedConfig(backbone="vgg16")
     with pytest.raises(ConfigError, match="`val_fraction` and `test_fraction` must be in"):
         EmbedConfig(test_fraction=0.9)
     with pytest.raises(ConfigError, match="`weights` must be a local file"):
