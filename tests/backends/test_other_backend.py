@@ -54,6 +54,13 @@ JAX_SKIPPED_LOSS_TESTS = (
     "test_hynet_loss.py::test_hybrid_triplet_equals_the_reference[20-1.2-2.0]",
     "test_hynet_loss.py::test_hybrid_triplet_equals_the_reference[5-2.0-1.0]",
     "test_opms_pairs.py::test_image_trainer_batches_carry_a_rising_difficulty",
+    # every loss x argument plumbing (defaults, names, reductions, messages, registry options): no backend math
+    "test_loss_values_mutation.py::test_default_configuration",
+    "test_loss_values_mutation.py::test_name_reduction_and_dtype_reach_keras",
+    "test_loss_values_mutation.py::test_config_errors_name_the_class_and_field",
+    "test_loss_values_mutation.py::test_shape_errors_name_the_class",
+    "test_loss_values_mutation.py::test_build_configured_loss_passes_each_loss_its_options",
+    "test_loss_values_mutation.py::test_build_configured_loss_with_a_miner",
 )
 
 GROUPS = {
