@@ -28,7 +28,8 @@ from descriptors.training.checkpoints import atomic_write_text  # noqa: E402
 from hpatches_eval.splits import get_split  # noqa: E402
 
 
-def _dataset_root(name: str) -> Path:
+def dataset_root(name: str) -> Path:
+    """The folder of dataset `name`: "default" (built on first use) or a dataset folder path."""
     if name == "default":
         from descriptors.data.default import default_dataset
 
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     rows = []
     describers = _descriptors(args.model, not args.no_baselines)
     for dataset in args.dataset or ["default"]:
-        root = _dataset_root(dataset)
+        root = dataset_root(dataset)
         splits_file = root / "tasks" / "splits" / "splits.json"
         split_name = next(iter(json.loads(splits_file.read_text())))
         split = get_split(split_name, splits_file)
