@@ -36,6 +36,9 @@ from descriptors.embeddings.config import EmbedConfig  # noqa: E402
 from descriptors.embeddings.results import results_table  # noqa: E402
 from descriptors.embeddings.trainer import evaluate_model, load_data, split_data, train_embedding  # noqa: E402
 from descriptors.training.checkpoints import atomic_write_text  # noqa: E402
+from descriptors.training.machine_info import machine_info  # noqa: E402
+
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 
 SMALL_OPTIONS = {"mobilenetv3_small": {"application_options": {"alpha": 0.75, "minimalistic": True}}}
 
@@ -89,8 +92,10 @@ def main(argv=None) -> int:
             "rows": rows,
             "untrained": untrained,
             "total_s": round(spent + time.time() - started, 1),
-            "machine": {"python": platform.python_version(), "keras": keras.__version__, "cpus": os.cpu_count(),
-                        "backend": keras.config.backend(), "load_average": list(os.getloadavg())},
+            "machine": {"python": platform.python_version(), "keras": keras.__version__,
+                        "cpu": machine_info(False)["cpu"],
+                        "backend": keras.config.backend(), "load_average": list(os.getloadavg()),
+                        "threads": {k: os.environ[k] for k in THREAD_VARIABLES if k in os.environ}},
         }
         atomic_write_text(Path(args.out), json.dumps(report, indent=2))
 
@@ -113,7 +118,8 @@ def main(argv=None) -> int:
                 tick = time.time()
                 result = train_embedding(config)
                 row = {"backbone": backbone, "loss": loss, "embedding_dim": dim,
-                       **{m: result.metrics[m] for m in metrics}, "train_s": round(time.time() - tick, 1)}
+                       **{m: result.metrics[m] for m in metrics}, "train_s": round(time.time() - tick, 1),
+                       "load_average": round(os.getloadavg()[0], 2)}
                 rows.append(row)
                 save()
                 print(results_table([row]).splitlines()[-1], flush=True)
