@@ -44,7 +44,8 @@ CHOICES = {
     "memory_map": config_module.MEMORY_MAP,
 }
 HELP = {
-    "data": "default (offline, built on first use), hpatches, nhpatches, a folder built by descriptors.data.build, "
+    "data": "default (offline, built on first use), default-wide (its opt-in wider variant, data/README.md), "
+            "hpatches, nhpatches, a folder built by descriptors.data.build, "
             "or brown:PATH (a Brown/UBC PhotoTour subset folder, e.g. brown:data/liberty)",
     "data_dir": "folder of hpatches-release or N-HPatches (with data=hpatches|nhpatches)",
     "tasks_dir": "official task CSV folder for evaluating on real (N-)HPatches",

@@ -5,6 +5,10 @@ homographies) and an ``i_`` sequence (photometric changes), see `descriptors.dat
 makes the HPatches layout (`descriptors.data.builder`). The result is cached in
 ``$DESCRIPTORS_DATA_DIR/default-v1`` (or ``~/.cache/descriptors/default-v1``) and reused; a damaged cache we
 wrote is rebuilt, a folder we did not write is never replaced (see `default_dataset`).
+
+``variant="wide"`` builds the opt-in wide variant instead (``default-wide-v1``, see
+`descriptors.data.default_wide`): more photographs (train only) and a richer photometric model for its train
+``i_`` sequences, with exactly the test sequences of ``default-v1``.
 """
 
 from __future__ import annotations
@@ -35,12 +39,20 @@ PHOTOS = {
     "motorcycle_left": "motorcycle", "cell": "cell",
 }
 DEFAULT_TRACKS_PER_SEQUENCE = 230
+VARIANTS = {"default": DEFAULT_NAME, "wide": "default-wide-v1"}  # variant -> cache folder name
 
 
-def default_root() -> Path:
-    """``$DESCRIPTORS_DATA_DIR/default-v1`` if the variable is set, else ``~/.cache/descriptors/default-v1``."""
+def _check_variant(variant) -> None:
+    if not isinstance(variant, str) or variant not in VARIANTS:
+        raise ConfigError(f"`variant` must be one of {sorted(VARIANTS)}. Received: variant={variant!r}")
+
+
+def default_root(variant: str = "default") -> Path:
+    """``$DESCRIPTORS_DATA_DIR/default-v1`` if the variable is set, else ``~/.cache/descriptors/default-v1``
+    (``default-wide-v1`` for ``variant="wide"``)."""
+    _check_variant(variant)
     base = os.environ.get("DESCRIPTORS_DATA_DIR")
-    return (Path(base) if base else Path.home() / ".cache" / "descriptors") / DEFAULT_NAME
+    return (Path(base) if base else Path.home() / ".cache" / "descriptors") / VARIANTS[variant]
 
 
 def load_photo(name: str) -> np.ndarray:
@@ -156,7 +168,7 @@ def inspect_cache(root: str | Path, params: dict | None = None) -> tuple[str, ob
 
 def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, photos=None,
                     tracks_per_sequence: int = DEFAULT_TRACKS_PER_SEQUENCE, seed: int = 0,
-                    progress: bool = True, jobs: int = 1) -> Path:
+                    progress: bool = True, jobs: int = 1, variant: str = "default") -> Path:
     """Returns the folder of the default dataset, building it on first use.
 
     Safe when several processes call it at once: each builds in a staging folder (named with its pid, so that
@@ -172,18 +184,31 @@ def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, ph
         seed: seed of the whole build.
         progress: show progress bars.
         jobs: worker processes of the build (see `build_dataset`; the dataset is the same for any value).
+        variant: ``"default"`` (``default-v1``) or ``"wide"`` (``default-wide-v1``, every photograph of
+            `descriptors.data.default_wide`; ``photos`` must then be None).
 
     Returns:
         The dataset folder (HPatches layout, see docs/CONVENTIONS.md).
 
     Raises:
-        ConfigError: if a cached dataset at ``root`` was built with other parameters (pass ``rebuild=True``).
+        ConfigError: if a cached dataset at ``root`` was built with other parameters (pass ``rebuild=True``), or
+            ``variant`` is unknown, or ``photos`` is given with ``variant="wide"``, or a package shipping a
+            photograph of the wide variant that is to be built is not installed.
         DataFormatError: if ``root`` holds something this tool did not write (remove it or choose another root).
     """
-    root = default_root() if root is None else Path(root)
-    params = {"photos": sorted(PHOTOS) if photos is None else sorted(photos),
-              "tracks_per_sequence": int(tracks_per_sequence), "seed": int(seed), "version": DEFAULT_NAME,
-              "split": "by photo: a third of the photos (both their i_ and v_ sequences) are test"}
+    _check_variant(variant)
+    root = default_root(variant) if root is None else Path(root)
+    if variant == "wide":
+        from descriptors.data import default_wide
+
+        if photos is not None:
+            raise ConfigError(f"`photos` must be None with variant='wide' (it holds every photo, so that its test "
+                              f"split is default-v1's). Received: photos={photos!r}")
+        params = default_wide.wide_params(tracks_per_sequence, seed)
+    else:
+        params = {"photos": sorted(PHOTOS) if photos is None else sorted(photos),
+                  "tracks_per_sequence": int(tracks_per_sequence), "seed": int(seed), "version": DEFAULT_NAME,
+                  "split": "by photo: a third of the photos (both their i_ and v_ sequences) are test"}
     if root.parent.is_dir():
         remove_stale_staging(root)  # the leftover of a killed build (its pid no longer runs)
     state, detail = inspect_cache(root, params)
@@ -200,12 +225,17 @@ def default_dataset(root: str | Path | None = None, rebuild: bool = False, *, ph
                               f"or another root.")
     if state == "damaged":
         warnings.warn(f"The default dataset cache {root} is damaged ({detail}); rebuilding it.", stacklevel=2)
-    loaders = default_sequences(photos, seed)
+    if variant == "wide":
+        default_wide.check_wide_sources()  # before the build, not minutes into it
+        loaders, test = default_wide.wide_sequences(seed), default_wide.wide_test_sequences(seed)
+        source = default_wide.wide_source()
+    else:
+        loaders, test = default_sequences(photos, seed), photo_split(params["photos"], seed)
+        source = "scikit-image photographs " + str(params["photos"])
     try:
-        build_dataset(loaders, root, seed=seed, test_sequences=photo_split(params["photos"], seed),
+        build_dataset(loaders, root, seed=seed, test_sequences=test,
                       max_tracks_per_sequence=tracks_per_sequence, overwrite=state != "absent", progress=progress,
-                      jobs=jobs, extra_info={"default_dataset": params,
-                                             "source": "scikit-image photographs " + str(params["photos"])})
+                      jobs=jobs, extra_info={"default_dataset": params, "source": source})
     except FileExistsError:
         if inspect_cache(root, params)[0] != "ok":  # not another process's complete build of the same dataset
             raise

@@ -12,7 +12,9 @@ from pathlib import Path
 from descriptors.errors import ConfigError
 from descriptors.training.config_io import ConfigIO, check_fields
 
-DATA_SOURCES = ("default", "hpatches", "nhpatches")  # or a path to a dataset built by descriptors.data.build
+DATA_SOURCES = ("default", "default-wide", "hpatches", "nhpatches")  # or a dataset built by descriptors.data.build
+# data name -> `descriptors.data.default.default_dataset` variant (offline, built on first use)
+DEFAULT_DATA_VARIANTS = {"default": "default", "default-wide": "wide"}
 BROWN_PREFIX = "brown:"  # data="brown:PATH/liberty": a Brown / UBC PhotoTour subset folder
 INPUTS = ("noisy", "clean")
 DENOISERS = ("none", "shallow_unet", "full_unet", "coursework_shallow_unet")

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from descriptors.errors import ConfigError, DataFormatError
-from descriptors.training.config import BROWN_PREFIX
+from descriptors.training.config import BROWN_PREFIX, DEFAULT_DATA_VARIANTS
 from hpatches_eval.splits import Split, load_splits
 
 PATCH_SIZE = 32
@@ -110,22 +110,27 @@ def check_training_data(config) -> None:
     """Checks the data options of ``config`` (a `TrainConfig`) without building or reading any patches.
 
     The split must exist and have training sequences (and test sequences when ``config.evaluate``). For the
-    default dataset that is not built yet, the split must be the one the build writes (``"default"``).
+    default dataset (or its wide variant) that is not built yet, the split must be the one the build writes
+    (``"default"``).
 
     Raises:
         ConfigError: naming the data, the split and the known splits.
     """
     if config.data.startswith(BROWN_PREFIX):
         _brown_data(config)  # reads info.txt and checks the bitmaps are there; patches are read later
-    elif config.data == "default":
+    elif config.data in DEFAULT_DATA_VARIANTS:
         from descriptors.data.default import default_root
 
-        root = default_root()
+        root = default_root(DEFAULT_DATA_VARIANTS[config.data])
         if (root / "tasks" / "splits" / "splits.json").is_file():
-            _built_dataset(root, config.split, "default", config.evaluate, open_sources=False)
+            _built_dataset(root, config.split, config.data, config.evaluate, open_sources=False)
         elif config.split not in (None, DEFAULT_SPLIT):
-            raise ConfigError(f"`split` must be one of the splits of the data 'default': {[DEFAULT_SPLIT]}. "
+            raise ConfigError(f"`split` must be one of the splits of the data {config.data!r}: {[DEFAULT_SPLIT]}. "
                               f"Received: split={config.split!r}")
+        elif config.data == "default-wide":  # to be built: every package it reads photographs from is needed
+            from descriptors.data.default_wide import check_wide_sources
+
+            check_wide_sources()
     elif config.data not in ("hpatches", "nhpatches"):
         _built_dataset(Path(config.data), config.split, str(config.data), config.evaluate, open_sources=False)
     else:
@@ -136,10 +141,11 @@ def resolve_training_data(config) -> TrainingData:
     """Opens the patch sources named by ``config`` (a `TrainConfig`). Builds the default dataset if needed."""
     if config.data.startswith(BROWN_PREFIX):
         return _brown_data(config)
-    if config.data == "default":
+    if config.data in DEFAULT_DATA_VARIANTS:
         from descriptors.data.default import default_dataset
 
-        return _built_dataset(Path(default_dataset()), config.split, "default", config.evaluate)
+        root = default_dataset(variant=DEFAULT_DATA_VARIANTS[config.data])
+        return _built_dataset(Path(root), config.split, config.data, config.evaluate)
     if config.data not in ("hpatches", "nhpatches"):
         return _built_dataset(Path(config.data), config.split, str(config.data), config.evaluate)
 

@@ -22,7 +22,7 @@ from descriptors.models.registry import DENOISERS, DESCRIPTORS, build_denoiser, 
 from descriptors.progress import tqdm
 from descriptors.training.batches import DenoisePairs, TupleBatches, epoch_rng, plan_tuples
 from descriptors.training.checkpoints import RunState, atomic_write_text
-from descriptors.training.config import TrainConfig
+from descriptors.training.config import DATA_SOURCES, TrainConfig
 from descriptors.training.curriculum import CurriculumBatches, opms_difficulty
 from descriptors.training.data_sources import check_training_data, resolve_training_data
 from descriptors.training.determinism import op_determinism
@@ -373,7 +373,7 @@ def _train_stages(config, run_dir, initial_denoiser, initial_descriptor):
 def run_inputs(config: TrainConfig) -> list[str]:
     """The paths a run reads (its run folder may not overlap them)."""
     paths = [config.data_dir, config.tasks_dir, config.init_from]
-    if config.data not in ("default", "hpatches", "nhpatches"):
+    if config.data not in DATA_SOURCES:
         paths.append(config.data.removeprefix("brown:"))
     return [path for path in paths if path]
 
