@@ -55,7 +55,7 @@ def execute(book, cwd: Path, spec_root: Path):
 def test_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_denoiser.ipynb", "03_losses_and_mining.ipynb",
                                            "04_benchmark_report.ipynb", "05_embeddings.ipynb",
-                                           "06_papers_benchmarks.ipynb"]
+                                           "06_papers_benchmarks.ipynb", "07_image_embeddings.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
