@@ -18,6 +18,9 @@ CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_v
              "amx_tile")  # the x86 features oneDNN / Eigen dispatch on
 PACKAGES = ("numpy", "keras", "tensorflow", "tensorflow-cpu", "jax", "opencv-python-headless")
 FILE_NAME = "machine.json"
+# Variables that change which kernels run (and so the low bits of every result) or how many threads they use.
+ENVIRONMENT = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "OMP_NUM_THREADS",
+               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "CUDA_VISIBLE_DEVICES", "TF_CONFIG")
 
 
 def _cpu() -> dict:
@@ -54,8 +57,7 @@ def machine_info(deterministic: bool) -> dict:
         "cpu": _cpu(),
         "packages": _versions(),
         "keras_backend": keras.config.backend(),
-        "environment": {k: os.environ[k] for k in ("TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
-                                                   "TF_CONFIG") if k in os.environ},
+        "environment": {k: os.environ[k] for k in ENVIRONMENT if k in os.environ},
         "deterministic": bool(deterministic),
     }
 
