@@ -6,8 +6,8 @@
 MINI_DIR is built with ``python -m descriptors.data.build ../shared/data/hpatches-sequences-mini MINI_DIR
 --test-sequences v_churchill v_wormhole --split-name mini``.
 
-Every descriptor is trained by `descriptors.training.trainer.train` on the same data (the offline default
-dataset's training split, noisy patches), with the same number of positive pairs (``--epochs`` x
+Every descriptor is trained by `descriptors.training.trainer.train` on the same data (the training split of the
+offline default dataset, or of its wider variant with ``--train-data default-wide``; noisy patches), with the same number of positive pairs (``--epochs`` x
 ``--tuples-per-epoch``; a training row is one pair, or one triplet = one pair + one negative for TFeat), the same
 batch size, seed, optimiser (Adam 1e-3, linear decay) and flip/rot90 augmentation. The only differences are the
 network and its loss (`RECIPES`):
@@ -71,6 +71,9 @@ RECIPES = {
 def _parser() -> OneLineArgumentParser:
     parser = OneLineArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", action="append", help="'default' (the default) or a built dataset folder")
+    parser.add_argument("--train-data", choices=("default", "default-wide"), default="default",
+                        help="the offline dataset to train on: default, or its wider variant (data/README.md); the "
+                             "test sequences of both are the same")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--tuples-per-epoch", type=int, default=20_480, help="training rows (pairs) per epoch")
     parser.add_argument("--batch-size", type=int, default=256)
@@ -105,7 +108,7 @@ def _dataset_target(name: str) -> dict:
 def _settings(args, targets) -> dict:
     """Everything that makes two result files comparable (``--resume`` refuses a file whose settings differ)."""
     options = ("epochs", "tuples_per_epoch", "batch_size", "max_train_tracks", "seed", "inference_patches", "repeats")
-    return {"data": "default", "inputs": "noisy", "denoiser": "none", "pairs": args.epochs * args.tuples_per_epoch,
+    return {"data": args.train_data, "inputs": "noisy", "denoiser": "none", "pairs": args.epochs * args.tuples_per_epoch,
             **{key: getattr(args, key) for key in options}, "recipes": {k: v for k, (_, v) in RECIPES.items()},
             "datasets": [{"label": t["label"], "split": t["split"].name, "test": list(t["split"].test)}
                          for t in targets]}
@@ -121,7 +124,7 @@ def _configs(args, names) -> dict:
     for name in names:
         try:
             configs[name] = TrainConfig(
-                data="default", denoiser="none", inputs="noisy", eval_inputs="noisy", epochs=args.epochs,
+                data=args.train_data, denoiser="none", inputs="noisy", eval_inputs="noisy", epochs=args.epochs,
                 tuples_per_epoch=args.tuples_per_epoch, batch_size=args.batch_size,
                 max_train_tracks=args.max_train_tracks, seed=args.seed, evaluate=False, verbose=0,
                 output_dir=str(Path(args.runs_dir) / name), **RECIPES[name][1])
