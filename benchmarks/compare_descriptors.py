@@ -21,6 +21,10 @@ network and its loss (`RECIPES`):
 * SOSNet: ``sos``, margin 1, second-order weight 1, k = 8 (the SOSNet paper).
 * HyNet: ``hynet``, margin 1.2, alpha 2 (the HyNet paper), without its raw-descriptor norm penalty (docs/losses.md).
 
+Controls (`CONTROLS`, run only when named by ``--only``, e.g. ``--only l2net_hardnet_loss --resume``): a network
+with another network's loss, to tell the network's share from the loss's (``l2net_hardnet_loss``: L2-Net trained
+with HardNet's loss). The comparable settings are the five recipes'; a control adds its row to the same file.
+
 Denoiser: none for every descriptor (``denoiser="none"``): noisy patches go straight into the descriptor in
 training and in evaluation. The trainer can start a run from the shipped denoiser only together with its HardNet
 (``init_from`` checks that the descriptor's architecture matches), so that option could not treat all five alike.
@@ -66,6 +70,11 @@ RECIPES = {
     "sosnet": ("SOSNet", {"descriptor": "sosnet", "loss": "sos", "margin": 1.0, "sos_weight": 1.0}),
     "hynet": ("HyNet", {"descriptor": "hynet", "loss": "hynet", "margin": 1.2}),
 }
+# Controls, run only when named by --only: one network with another network's loss, to tell the two apart.
+CONTROLS = {
+    "l2net_hardnet_loss": ("L2-Net (HardNet loss)", {"descriptor": "l2net", "loss": "hardest_in_batch", "margin": 1.0}),
+}
+MODELS = {**RECIPES, **CONTROLS}
 
 
 def _parser() -> OneLineArgumentParser:
@@ -81,7 +90,8 @@ def _parser() -> OneLineArgumentParser:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--inference-patches", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", nargs="+", choices=list(RECIPES), metavar="NAME", help=", ".join(RECIPES))
+    parser.add_argument("--only", nargs="+", choices=list(MODELS), metavar="NAME",
+                        help=", ".join(RECIPES) + " (the default: all five); controls: " + ", ".join(CONTROLS))
     parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "compare_descriptors"),
                         help="parent of the run folders (one per descriptor, replaced at each training)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "compare_descriptors.json"))
@@ -127,7 +137,7 @@ def _configs(args, names) -> dict:
                 data=args.train_data, denoiser="none", inputs="noisy", eval_inputs="noisy", epochs=args.epochs,
                 tuples_per_epoch=args.tuples_per_epoch, batch_size=args.batch_size,
                 max_train_tracks=args.max_train_tracks, seed=args.seed, evaluate=False, verbose=0,
-                output_dir=str(Path(args.runs_dir) / name), **RECIPES[name][1])
+                output_dir=str(Path(args.runs_dir) / name), **MODELS[name][1])
             check_training_data(configs[name])
         except ConfigError as error:
             raise UsageError(str(error)) from None
@@ -211,7 +221,7 @@ def _run_model(name, config, targets, patches, repeats) -> tuple[dict, list[dict
     from descriptors.models.pipeline import DescriptorPipeline
     from descriptors.training.trainer import train
 
-    label, options = RECIPES[name]
+    label, options = MODELS[name]
     run_dir = Path(config.output_dir)
     shutil.rmtree(run_dir, ignore_errors=True)  # checked to be a run folder of ours (or absent) before the work
     load_before, start = list(os.getloadavg()), time.perf_counter()
@@ -251,10 +261,10 @@ def _run_model(name, config, targets, patches, repeats) -> tuple[dict, list[dict
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """One line per descriptor x dataset, in `RECIPES` order then dataset order."""
+    """One line per descriptor x dataset, in `MODELS` order then dataset order."""
     lines = ["| descriptor | loss | dataset | verification | matching | retrieval | mean | train pairs/s | "
              "inference patches/s |", "|---|---|---|---|---|---|---|---|---|"]
-    for row in sorted(rows, key=lambda r: list(RECIPES).index(r["descriptor"])):  # stable: datasets keep order
+    for row in sorted(rows, key=lambda r: list(MODELS).index(r["descriptor"])):  # stable: datasets keep order
         lines.append(f"| {row['label']} | {row['loss']} | {row['dataset']} | {row['verification']:.4f} | "
                      f"{row['matching']:.4f} | {row['retrieval']:.4f} | {row['mean']:.4f} | "
                      f"{row['train_pairs_per_s']:.0f} | {row['inference_patches_per_s']:.0f} |")
@@ -274,7 +284,7 @@ def _body(argv) -> int:
     payload = _previous(out, settings, args.resume)
     todo = [name for name in names if name not in payload["models"]]
     for name in (name for name in names if name not in todo):
-        print(f"{RECIPES[name][0]:8s} already in {out} (--resume): skipped", flush=True)
+        print(f"{MODELS[name][0]:8s} already in {out} (--resume): skipped", flush=True)
 
     from descriptors.training.checkpoints import atomic_write_text
     from descriptors.training.machine_info import machine_info
